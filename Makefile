@@ -1,0 +1,34 @@
+# micromatter: the two set-up commands are `make run` and `make test`; everything else is for developers.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup setup-interop run test test-cpython test-mp test-mpy test-host test-interop bench build clean
+
+setup: $(VENV)/.ok
+
+$(VENV)/.ok: requirements.txt pyproject.toml tools/setup.sh
+	tools/setup.sh venv
+	touch $@
+
+setup-interop: setup
+	tools/setup.sh interop
+
+# The main job: a Matter light under the unix MicroPython port, printing its pairing code.
+run: setup
+	$(BIN)/micromatter run
+
+# The whole suite: unit tests on CPython, on MicroPython from source and from .mpy, host-only tests, interop.
+test: setup setup-interop
+	tools/test.sh all
+
+test-cpython test-mp test-mpy test-host test-interop: setup
+	tools/test.sh $(@:test-%=%)
+
+bench: setup
+	$(BIN)/python tools/bench.py
+
+build: setup
+	$(BIN)/python tools/build x64 xtensawin rv32imc
+
+clean:
+	rm -rf build var

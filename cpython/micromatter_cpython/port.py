@@ -1,0 +1,15 @@
+"""Port for CPython."""
+
+import time
+
+from micromatter.port import Port as _PortBase
+
+
+class Port(_PortBase):
+    name = "cpython"
+
+    def __init__(self):
+        self.crypto = None  # set once the crypto module lands
+
+    def now_ms(self):
+        return time.monotonic_ns() // 1000000

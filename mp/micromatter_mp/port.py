@@ -1,0 +1,21 @@
+"""Port for MicroPython (unix port and ESP32)."""
+
+import time
+
+from micromatter.port import Port as _PortBase
+
+
+class Port(_PortBase):
+    name = "micropython"
+
+    def __init__(self):
+        self._last = time.ticks_ms()
+        self._ms = 0
+        self.crypto = None  # set once the crypto module lands
+
+    def now_ms(self):
+        # ticks_ms wraps (2**30 on the unix port); accumulate differences instead.
+        t = time.ticks_ms()
+        self._ms += time.ticks_diff(t, self._last)
+        self._last = t
+        return self._ms

@@ -1,0 +1,79 @@
+"""Helpers shared by the unit tests on both runtimes.
+
+The unit tests are plain ``test_*`` functions using ``assert``: pytest runs
+them on CPython and ``tools/mptest.py`` runs the very same files on the unix
+MicroPython port.  No pytest fixtures here: only what both runtimes have.
+"""
+
+import sys
+from binascii import hexlify, unhexlify
+
+IS_MICROPYTHON = sys.implementation.name == "micropython"
+
+_port = None
+
+
+class Skip(Exception):
+    """Raised by skip(); pytest reports a skip, mptest counts it apart."""
+
+
+def skip(reason):
+    if not IS_MICROPYTHON:
+        import pytest
+
+        pytest.skip(reason)
+    raise Skip(reason)
+
+
+def raises(exc_type, function, *args, **kwargs):
+    """Call ``function``; it must raise ``exc_type`` (or a subclass).  Returns the exception."""
+    try:
+        function(*args, **kwargs)
+    except exc_type as e:
+        return e
+    raise AssertionError("expected " + exc_type.__name__ + " from " + repr(function))
+
+
+def unhex(text):
+    """Bytes from hex text that may contain spaces and newlines."""
+    return unhexlify("".join(text.split()))
+
+
+def tohex(data):
+    return hexlify(bytes(data)).decode()
+
+
+def port():
+    """The port of the runtime the tests run on (MicroPython or CPython)."""
+    global _port
+    if _port is None:
+        if IS_MICROPYTHON:
+            from micromatter_mp.port import Port
+        else:
+            from micromatter_cpython.port import Port
+        _port = Port()
+    return _port
+
+
+class Rng:
+    """Deterministic pseudo-random bytes (xorshift) for reproducible inputs on both runtimes."""
+
+    def __init__(self, seed=1):
+        self.state = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
+
+    def u32(self):
+        x = self.state
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.state = x
+        return x
+
+    def below(self, n):
+        return self.u32() % n
+
+    def bytes(self, n):
+        out = bytearray(n)
+        for i in range(n):
+            out[i] = self.u32() & 0xFF
+        return bytes(out)
