@@ -1,9 +1,10 @@
 """Run the unit tests under the unix MicroPython port.
 
-    micropython tools/mptest.py [--mpy DIR] [-k TEXT] [TESTDIR]
+    micropython tools/mptest.py [--mpy DIR] [-m MODULE_TEXT] [-k TEXT] [TESTDIR]
 
 Imports every ``test_*.py`` in TESTDIR (default tests/unit) and calls each
-``test_*`` function.  With ``--mpy DIR`` the library is imported only from the
+``test_*`` function (``-m``: only modules whose name contains MODULE_TEXT;
+``-k``: only tests whose ``module.function`` contains TEXT).  With ``--mpy DIR`` the library is imported only from the
 mpy-cross output in DIR (the ``.py`` sources are taken off the path and the
 run fails if a module came from source).  Ends with the line
 ``N passed, N failed``; exits 1 if anything failed.
@@ -17,11 +18,14 @@ import time
 args = sys.argv[1:]
 mpy_dir = None
 pattern = None
+module_pattern = None
 test_dir = "tests/unit"
 while args:
     a = args.pop(0)
     if a == "--mpy":
         mpy_dir = args.pop(0)
+    elif a == "-m":
+        module_pattern = args.pop(0)
     elif a == "-k":
         pattern = args.pop(0)
     else:
@@ -54,6 +58,8 @@ failures = []
 t_start = time.ticks_ms()
 for name in names:
     modname = name[:-3]
+    if module_pattern and module_pattern not in modname:
+        continue
     try:
         module = __import__(modname)
     except Exception as e:
