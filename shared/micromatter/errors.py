@@ -44,6 +44,14 @@ class InvalidSignatureError(CryptoError):
     """An ECDSA signature did not verify or is malformed."""
 
 
+class InvalidParameterError(CryptoError):
+    """A crypto argument is outside what the primitive accepts (iteration count, tag size...)."""
+
+
+class InvalidLengthError(InvalidParameterError):
+    """A key, nonce, buffer or requested output has a length the primitive does not accept."""
+
+
 # --- storage --------------------------------------------------------------
 
 
@@ -68,3 +76,14 @@ class ProtocolError(MatterError):
 
 class CertificateError(MatterError):
     """A certificate is malformed, mismatched or does not validate."""
+
+
+# --- onboarding and discovery ---------------------------------------------
+
+
+class OnboardingError(MatterError):
+    """A setup payload (QR code or manual pairing code) is malformed or out of range."""
+
+
+class DnsError(MatterError):
+    """A DNS / mDNS message is malformed, or a name or record cannot be encoded."""
