@@ -19,3 +19,17 @@ class Port(_PortBase):
         self._ms += time.ticks_diff(t, self._last)
         self._last = t
         return self._ms
+
+    def open_storage(self, location):
+        """``"nvs:<namespace>"`` for ESP32 NVS, ``":memory:"`` for a throw-away store, else a VFS directory."""
+        if location == ":memory:":
+            from micromatter.storage import MemoryStorage
+
+            return MemoryStorage()
+        if location.startswith("nvs:"):
+            from micromatter_mp.storage import NvsStorage
+
+            return NvsStorage(location[4:])
+        from micromatter_mp.storage import VfsStorage
+
+        return VfsStorage(location)
