@@ -3,13 +3,14 @@
 import time
 
 from micromatter.port import Port as _PortBase
+from micromatter_cpython.crypto import Crypto
 
 
 class Port(_PortBase):
     name = "cpython"
 
     def __init__(self):
-        self.crypto = None  # set once the crypto module lands
+        self.crypto = Crypto()
 
     def now_ms(self):
         return time.monotonic_ns() // 1000000

@@ -3,6 +3,7 @@
 import time
 
 from micromatter.port import Port as _PortBase
+from micromatter_mp.crypto import Crypto
 
 
 class Port(_PortBase):
@@ -11,7 +12,7 @@ class Port(_PortBase):
     def __init__(self):
         self._last = time.ticks_ms()
         self._ms = 0
-        self.crypto = None  # set once the crypto module lands
+        self.crypto = Crypto()
 
     def now_ms(self):
         # ticks_ms wraps (2**30 on the unix port); accumulate differences instead.

@@ -77,3 +77,29 @@ class Rng:
         for i in range(n):
             out[i] = self.u32() & 0xFF
         return bytes(out)
+
+
+class _EcbBlock:
+    """``cryptolib.aes(key, 1)``'s ``encrypt(in16, out16)`` over the ``cryptography`` package (CPython)."""
+
+    def __init__(self, key):
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        self._enc = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()
+
+    def encrypt(self, data, out):
+        out[:16] = self._enc.update(bytes(data[:16]))
+
+
+def crypto_backends():
+    """(name, crypto) pairs to test: the port's crypto, and on CPython also the portable
+    ``SoftCrypto`` fed with a ``cryptography`` AES-ECB block and ``hashlib.sha256``."""
+    backends = [(port().name, port().crypto)]
+    if not IS_MICROPYTHON:
+        import hashlib
+        import os
+
+        from micromatter.crypto.soft import SoftCrypto
+
+        backends.append(("soft", SoftCrypto(_EcbBlock, hashlib.sha256, os.urandom)))
+    return backends
