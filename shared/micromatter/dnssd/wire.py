@@ -150,7 +150,7 @@ def rdata_key(rtype, rdata):
     if rtype == TYPE_NSEC:
         return (name_key(rdata[0]), tuple(rdata[1]))
     if rtype == TYPE_TXT:
-        return tuple(bytes(s) for s in rdata)
+        return tuple(bytes(s) for s in rdata) or (b"",)  # no strings means one empty string (RFC 6763)
     return bytes(rdata)
 
 
