@@ -45,7 +45,7 @@ class StatusError(ProtocolError):
     """A request (or one path of it) is answered with ``status`` (and an optional cluster-specific status)."""
 
     def __init__(self, status, cluster_status=None, message=""):
-        ProtocolError.__init__(self, message or ("IM status 0x%02x" % status))
+        super().__init__(message or ("IM status 0x%02x" % status))
         self.status = status
         self.cluster_status = cluster_status
 
