@@ -1,0 +1,71 @@
+"""Crypto figures on this runtime: AES-CCM per message (time and heap), KDFs, P-256, ECDSA."""
+
+import benchlib
+from micromatter.crypto import p256
+from support import port
+
+
+def _ccm(emit, crypto, size):
+    aead = crypto.aes_ccm(bytes(range(16)))
+    nonce = bytes(range(13))
+    header = 26  # a Matter message header with both node ids, the AAD
+    buf = bytearray(header + size + 16)
+    for i in range(len(buf)):
+        buf[i] = i & 0xFF
+    mv = memoryview(buf)
+    aad = mv[:header]
+    end = header + size
+
+    def encrypt():
+        aead.encrypt_in_place(nonce, aad, buf, header, end)
+
+    def round_trip():
+        aead.encrypt_in_place(nonce, aad, buf, header, end)
+        aead.decrypt_in_place(nonce, aad, mv, header, end)
+
+    n = 200 if size <= 64 else 40
+    emit("ccm_encrypt", benchlib.time_per_op_us(encrypt, n), "us", size=size)
+    emit("ccm_encrypt_alloc", benchlib.alloc_per_op_bytes(encrypt, n), "B/op", size=size)
+    emit("ccm_encrypt_decrypt", benchlib.time_per_op_us(round_trip, n), "us", size=size)
+    emit("ccm_encrypt_decrypt_alloc", benchlib.alloc_per_op_bytes(round_trip, n), "B/op", size=size)
+
+
+def run(emit):
+    crypto = port().crypto
+    _ccm(emit, crypto, 64)
+    _ccm(emit, crypto, 1024)
+
+    ikm = bytes(range(32))
+    salt = bytes(range(48))
+    emit("hkdf_sha256_48", benchlib.time_per_op_us(lambda: crypto.hkdf_sha256(ikm, salt, b"SessionKeys", 48), 50), "us")
+    emit("hmac_sha256_64", benchlib.time_per_op_us(lambda: crypto.hmac_sha256(ikm, salt + salt[:16]), 100), "us")
+    emit("pbkdf2_sha256_1000", benchlib.time_per_op_us(
+        lambda: crypto.pbkdf2_sha256(b"\x31\x32\x33\x34", b"SPAKE2P Key Salt", 1000, 80), 3, warmup=1) / 1000, "ms")
+
+    # Portable P-256 (both runtimes): the first fixed-base call builds the comb table.
+    start = benchlib._now_us()
+    p256.mul_base(0x1234)
+    emit("p256_tables_first_use", benchlib._diff_us(benchlib._now_us(), start) / 1000, "ms")
+    scalars = [p256.reduce_scalar((0x9E3779B97F4A7C15 ** 5) * (i + 3)) for i in range(8)]
+    point = p256.mul_base(scalars[0])
+    state = [0]
+
+    def k():
+        state[0] = (state[0] + 1) & 7
+        return scalars[state[0]]
+
+    emit("p256_mul_base", benchlib.time_per_op_us(lambda: p256.mul_base(k()), 10) / 1000, "ms", impl="portable")
+    emit("p256_mul_variable", benchlib.time_per_op_us(lambda: p256.mul(k(), point), 10) / 1000, "ms", impl="portable")
+    emit("p256_mul_add", benchlib.time_per_op_us(lambda: p256.mul_add(k(), p256.G, k(), point), 10) / 1000, "ms",
+         impl="portable")
+
+    # The port's key operations (cryptography on CPython, the portable code on MicroPython).
+    private, public = crypto.p256_generate()
+    peer_private, peer_public = crypto.p256_generate()
+    message = bytes(200)
+    signature = crypto.ecdsa_sign(private, message)
+    emit("p256_generate", benchlib.time_per_op_us(crypto.p256_generate, 10) / 1000, "ms")
+    emit("ecdh", benchlib.time_per_op_us(lambda: crypto.ecdh(private, peer_public), 10) / 1000, "ms")
+    emit("ecdsa_sign", benchlib.time_per_op_us(lambda: crypto.ecdsa_sign(private, message), 10) / 1000, "ms")
+    emit("ecdsa_verify", benchlib.time_per_op_us(lambda: crypto.ecdsa_verify(public, message, signature), 10) / 1000,
+         "ms")
