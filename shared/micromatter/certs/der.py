@@ -11,6 +11,7 @@ TBSCertificate that was signed, a Name to compare).
 
 from micromatter.compat import const
 from micromatter.certs.errors import DerError
+from micromatter.tlv import utf8_valid
 
 # Universal tags (class universal; 0x20 = constructed).
 BOOLEAN = const(0x01)
@@ -230,34 +231,6 @@ def check_oid(v):
         start = b < 0x80
 
 
-def _check_utf8(v):
-    i = 0
-    n = len(v)
-    while i < n:
-        b = v[i]
-        if b < 0x80:
-            i += 1
-            continue
-        if 0xC2 <= b <= 0xDF:
-            k, lo, hi = 1, 0x80, 0xBF
-        elif 0xE0 <= b <= 0xEF:
-            k = 2
-            lo, hi = (0xA0, 0xBF) if b == 0xE0 else ((0x80, 0x9F) if b == 0xED else (0x80, 0xBF))
-        elif 0xF0 <= b <= 0xF4:
-            k = 3
-            lo, hi = (0x90, 0xBF) if b == 0xF0 else ((0x80, 0x8F) if b == 0xF4 else (0x80, 0xBF))
-        else:
-            raise DerError("bad UTF-8")
-        if i + k >= n:
-            raise DerError("truncated UTF-8")
-        if not lo <= v[i + 1] <= hi:
-            raise DerError("bad UTF-8")
-        for j in range(i + 2, i + k + 1):
-            if not 0x80 <= v[j] <= 0xBF:
-                raise DerError("bad UTF-8")
-        i += k + 1
-
-
 def _printable(c):
     return 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A or 0x30 <= c <= 0x39 or chr(c) in " '()+,-./:=?"
 
@@ -265,7 +238,8 @@ def _printable(c):
 def decode_string(tag, v):
     """Check the character set of a string element and return it as ``str``."""
     if tag == UTF8_STRING:
-        _check_utf8(v)
+        if not utf8_valid(v, 0, len(v)):
+            raise DerError("bad UTF-8")
     elif tag == PRINTABLE_STRING:
         for c in v:
             if not _printable(c):

@@ -10,6 +10,8 @@ structures, byte for byte as DER requires.
 
 from micromatter.certs import der, oids, times
 from micromatter.certs.errors import CertificateFormatError, DerError
+from micromatter.crypto import ecdsa
+from micromatter.errors import CryptoError
 
 # Key usage bits (bit n is named bit n of the X.509 KeyUsage BIT STRING, as in Matter TLV).
 KU_DIGITAL_SIGNATURE = 0x0001
@@ -49,7 +51,7 @@ class Certificate:
     ``public_key`` (65 bytes), ``extensions`` (list of ``Extension`` in order),
     ``is_ca``, ``path_len``, ``key_usage``, ``ext_key_usage`` (list of OIDs),
     ``subject_key_id``, ``authority_key_id`` (None when the extension is
-    absent), ``signature`` (the DER ECDSA-Sig-Value).
+    absent), ``signature`` (the DER ECDSA-Sig-Value) and ``signature_raw`` (``r | s``).
     """
 
     def attribute(self, oid, name=None):
@@ -101,18 +103,6 @@ def parse_signature_algorithm(reader):
     alg = reader.raw(der.SEQUENCE)
     if alg != _ECDSA_SHA256:
         raise CertificateFormatError("signature algorithm is not ecdsa-with-SHA256")
-
-
-def check_ecdsa_signature(sig):
-    """Check that ``sig`` is a DER ECDSA-Sig-Value of two positive integers of at most 256 bits."""
-    r = der.Reader(sig)
-    seq = r.enter(der.SEQUENCE)
-    r.finish()
-    for _ in range(2):
-        v = seq.read_integer_bytes()
-        if v[0] & 0x80 or v == b"\x00" or len(v) > 33 or (len(v) == 33 and v[0] != 0):
-            raise CertificateFormatError("bad ECDSA signature value")
-    seq.finish()
 
 
 def key_usage_from_bits(unused, v):
@@ -230,7 +220,10 @@ def parse(data):
     parse_signature_algorithm(c)
     cert.signature = c.read_bytes_bit_string()
     c.finish()
-    check_ecdsa_signature(cert.signature)
+    try:
+        cert.signature_raw = ecdsa.der_to_raw(cert.signature)
+    except CryptoError:
+        raise CertificateFormatError("bad ECDSA signature value")
     return cert
 
 
@@ -291,8 +284,10 @@ def authority_key_id_value(key_id):
 
 
 def encode_tbs(serial, issuer_der, not_before, not_after, subject_der, public_key, extensions):
-    """A TBSCertificate.  ``serial`` is INTEGER content bytes, ``extensions`` encoded Extension elements."""
-    der.check_integer(serial)
+    """A TBSCertificate.  ``serial`` is the INTEGER content, written as given (Matter TLV carries
+    it verbatim); ``extensions`` are encoded Extension elements."""
+    if not serial:
+        raise CertificateFormatError("empty serial number")
     parts = [
         _VERSION_3,
         der.encode(der.INTEGER, serial),
