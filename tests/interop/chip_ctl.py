@@ -62,28 +62,35 @@ class SessionProbe(logging.Handler):
         ("case-new", "Received Sigma2 msg"),
         ("case-resumed", "Received Sigma2Resume msg"),
         ("attestation-ok", "Successfully finished commissioning step 'AttestationVerification'"),
+        ("pase-failed", "Secure Pairing Failed"),
     )
+    STEP = "Successfully finished commissioning step '"
 
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.events = []
         self.errors = []
+        self.steps = []
 
     def emit(self, record):
         msg = record.getMessage()
         for kind, pattern in self.PATTERNS:
             if pattern in msg:
                 self.events.append(kind)
+        at = msg.find(self.STEP)
+        if at >= 0:
+            self.steps.append(msg[at + len(self.STEP):].split("'", 1)[0])
         if record.levelno >= logging.ERROR:
             self.errors.append(f"{record.name.rsplit('.', 1)[-1]}: {msg}"[:300])
 
     def mark(self):
-        return len(self.events), len(self.errors)
+        return len(self.events), len(self.errors), len(self.steps)
 
     def since(self, mark):
         ev = self.events[mark[0]:]
         case = "resumed" if "case-resumed" in ev else "new" if "case-new" in ev else "reused"
         return {"pase": "pase" in ev, "case": case, "attestation_ok": "attestation-ok" in ev,
+                "pase_failed": "pase-failed" in ev, "commissioning_steps": self.steps[mark[2]:],
                 "native_errors": self.errors[mark[1]:][-5:]}
 
 
@@ -332,7 +339,8 @@ async def op_session_loop(a, dev, probe, results):
                 res["error"] = errstr(e)
             res["elapsed_ms"] = now_ms(t)
             res.update(probe.since(m))
-            res.pop("attestation_ok")
+            for key in ("attestation_ok", "pase_failed", "commissioning_steps"):
+                res.pop(key)
             emit("RESULT", res)
             results.append(res)
             if res["ok"]:
@@ -433,7 +441,8 @@ async def main(argv):
     if a.op != "session-loop":
         res.update(probe.since(m))
         if a.op != "commission":
-            res.pop("attestation_ok")
+            for key in ("attestation_ok", "pase_failed", "commissioning_steps"):
+                res.pop(key)
     else:
         res["native_errors"] = probe.since(m)["native_errors"]
     emit("RESULT", res)

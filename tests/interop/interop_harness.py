@@ -375,7 +375,12 @@ def device_from_template(template, name="custom"):
 
     def make(storage, port, passcode, discriminator, log):
         values = {"storage": storage, "port": port, "passcode": passcode, "discriminator": discriminator, "log": log}
-        return [w.format(**values) for w in words]
+        out = []
+        for word in words:  # plain replacement: other braces in the command stay as they are
+            for key, value in values.items():
+                word = word.replace("{%s}" % key, str(value))
+            out.append(word)
+        return out
     return DeviceSpec(name, make, None, template)
 
 
