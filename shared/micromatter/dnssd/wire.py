@@ -475,7 +475,7 @@ class Writer:
                 self.pos += 1
                 self._put_bytes(s)
         elif rtype == TYPE_NSEC:
-            self._put_name(rdata[0])
+            self._put_name(rdata[0], False)  # RFC 4034: the next name is never compressed
             types = sorted(rdata[1])
             i = 0
             while i < len(types):
