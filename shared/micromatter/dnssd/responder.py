@@ -145,8 +145,9 @@ class Responder:
         return records
 
     def _rebuild(self):
+        self._entry_list = [self._host] + [self._services[h] for h in sorted(self._services)]
         names = {}
-        for entry in self._entries():
+        for entry in self._entry_list:
             for key in entry.keys:
                 names[key] = True
             for key in entry.unique:
@@ -154,10 +155,7 @@ class Responder:
         self._names = names
 
     def _entries(self):
-        out = [self._host]
-        for handle in sorted(self._services):
-            out.append(self._services[handle])
-        return out
+        return self._entry_list
 
     def register(self, service, now_ms):
         """Add a service; it is probed and announced once the responder runs.  Returns its handle."""

@@ -130,11 +130,17 @@ class Record:
         self.rclass = rclass
         self.cache_flush = cache_flush
 
+    def identity(self):
+        """(name key, type, rdata key): equal for records that say the same thing.  Cached: a
+        record's name, type and data are not changed after it is built."""
+        key = getattr(self, "_identity", None)
+        if key is None:
+            key = self._identity = (name_key(self.name), self.rtype, rdata_key(self.rtype, self.rdata))
+        return key
+
     def same_data(self, other):
         """True if ``other`` has this record's name, type and data (names compared case-insensitively)."""
-        if self.rtype != other.rtype or name_key(self.name) != name_key(other.name):
-            return False
-        return rdata_key(self.rtype, self.rdata) == rdata_key(other.rtype, other.rdata)
+        return self.rtype == other.rtype and self.identity() == other.identity()
 
     def __repr__(self):
         return "Record(%s, %d, %r, ttl=%d%s)" % (
