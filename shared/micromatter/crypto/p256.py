@@ -195,17 +195,33 @@ def _wnaf(k, w):
 
 
 def _odd_multiples(point, w):
-    """Affine ``[P, 3P, 5P, ...]`` up to ``(2**(w-1) - 1) * P`` for a wNAF of width w."""
+    """Affine ``[P, 3P, 5P, ...]`` up to ``(2**(w-1) - 1) * P`` for a wNAF of width w.
+
+    2P is made affine (one inversion) so each next multiple is a cheap mixed
+    addition; the table is then made affine with one more inversion."""
     x, y = point
-    count = 1 << (w - 2)
-    two = _double(x, y, 1)
+    p = P
+    lam = 3 * (x * x - 1) * _inv(2 * y, p) % p  # tangent slope, a = -3 (y != 0 on P-256)
+    x2 = (lam * lam - 2 * x) % p
+    y2 = (lam * (x - x2) - y) % p
+    X = x
+    Y = y
+    Z = 1
     jac = [[x, y, 1]]
-    for _ in range(count - 1):
-        X, Y, Z = jac[-1]
-        jac.append(_add(X, Y, Z, two[0], two[1], two[2]))
-    for X, Y, Z in jac:
-        if not Z:  # only for a point of tiny order, which P-256 does not have
+    for _ in range((1 << (w - 2)) - 1):
+        ZZ = Z * Z % p
+        H = (x2 * ZZ - X) % p
+        R = (y2 * Z * ZZ - Y) % p
+        if not H:  # kP = +-2P for a small odd k: only for a point of tiny order
             raise InvalidPointError("point of small order")
+        HH = H * H % p
+        HHH = H * HH % p
+        V = X * HH % p
+        X3 = (R * R - HHH - 2 * V) % p
+        Y = (R * (V - X3) - Y * HHH) % p
+        X = X3
+        Z = Z * H % p
+        jac.append([X, Y, Z])
     return _batch_affine(jac)
 
 
