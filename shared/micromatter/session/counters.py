@@ -177,8 +177,8 @@ class PersistedCounter:
             start = get_le(raw, 0, 4)
         else:
             start = initial_counter(self._random_bytes)
-        self._next = start
         self._reserve((start + self.step) & MAX_COUNTER)
+        self._next = start  # only once the reservation is stored
 
     def next(self):
         """The next counter value; the reservation in storage always stays ahead of it."""

@@ -48,7 +48,7 @@ from micromatter.session.secure import (
     session_parameters,
 )
 from micromatter.session.slots import Slot
-from micromatter.session.unsecure import DEFAULT_CAPACITY, UnsecureSessionTable, random_node_id
+from micromatter.session.unsecure import DEFAULT_CAPACITY, UnsecureSession, UnsecureSessionTable, random_node_id
 
 DEFAULT_MAX_FABRICS = const(5)
 PROTECT_NEW_SESSION_MS = const(10000)
@@ -158,8 +158,12 @@ class SessionManager:
         if isinstance(fabrics, Fabric) or not isinstance(fabrics, (list, tuple)):
             raise SessionArgumentError("fabrics must be a list of Fabric")
         n = self.records.load(fabrics)
-        self.counter.load()
-        log.info(_TAG, "restored %d resumption records" % n)
+        try:
+            self.counter.load()
+        except StorageError as e:  # retried on the first unsecured message, which fails until storage works
+            log.error(_TAG, "cannot reserve the global message counter: %s" % e)
+        if n:
+            log.info(_TAG, "restored %d resumption records" % n)
         return n
 
     # --- secure sessions -----------------------------------------------------------
@@ -261,7 +265,7 @@ class SessionManager:
             i, fabric, peer_node_id, peer_session_id, keys, is_initiator, is_resumption, params, tuple(peer_cats),
             close_callback, subscription_changed_callback, now_ms,
         )
-        log.info(_TAG, "opened %r" % session)
+        log.debug(_TAG, "opened %r" % session)
         return session
 
     def get_session(self, session_id):
@@ -351,7 +355,7 @@ class SessionManager:
         i = self.secure.slot_of(session_id)
         if i < 0:
             raise UnknownSessionError("no session %d" % session_id)
-        log.info(_TAG, "removing session %d" % session_id)
+        log.debug(_TAG, "removing session %d" % session_id)
         return self._end(i, send_close)
 
     def _remove_where(self, predicate, send_close):
@@ -425,12 +429,13 @@ class SessionManager:
 
     def remove_unsecure_session(self, session):
         """End an unsecured session (its handshake finished or failed)."""
+        if not isinstance(session, UnsecureSession):
+            raise SessionArgumentError("remove_unsecure_session needs an UnsecureSession")
         t = self.unsecure
-        i = t.find_int(session.ephemeral_node_id)
-        if i >= 0 and t.handles[i] is session:
-            t.free(i)
-            return True
-        return False
+        if session._t is not t or not session.is_live():
+            return False
+        t.free(session._i)
+        return True
 
     # --- messages ---------------------------------------------------------------------------
 
