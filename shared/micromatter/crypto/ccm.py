@@ -19,7 +19,10 @@ TAG_LENGTH = const(16)
 
 
 class AesCcm:
-    """CCM with one key: ``block`` is the AES-ECB cipher object for that key."""
+    """CCM with one key: ``block`` is the AES-ECB cipher object for that key.
+
+    The working blocks are shared by all calls: one message at a time per
+    object (the core is single-threaded)."""
 
     def __init__(self, block, tag_length=TAG_LENGTH, nonce_length=NONCE_LENGTH):
         if tag_length < 4 or tag_length > 16 or tag_length & 1:
