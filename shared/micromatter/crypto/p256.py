@@ -229,6 +229,13 @@ _comb_table = None
 _g_table = None
 
 
+def _compact(points):
+    """The same points with freshly built coordinates: a remainder keeps its dividend's digit
+    storage on MicroPython, which would double the memory of a table kept for good."""
+    return [(int.from_bytes(x.to_bytes(32, "big"), "big"), int.from_bytes(y.to_bytes(32, "big"), "big"))
+            for x, y in points]
+
+
 def _comb():
     """Comb table for G: entry b is sum of 2**(i*spacing) * G over the bits i of b (b = 1..63)."""
     global _comb_table
@@ -253,14 +260,14 @@ def _comb():
                 jac[b] = _add(X, Y, Z, bX, bY, bZ)
             else:
                 jac[b] = base[i]
-        _comb_table = [None] + _batch_affine(jac[1:])
+        _comb_table = [None] + _compact(_batch_affine(jac[1:]))
     return _comb_table
 
 
 def _g_odd():
     global _g_table
     if _g_table is None:
-        _g_table = _odd_multiples(G, G_WINDOW)
+        _g_table = _compact(_odd_multiples(G, G_WINDOW))
     return _g_table
 
 
