@@ -68,9 +68,12 @@ def encode_struct(w, tag, t, value, hide_sensitive=False):
     w.end_container()
 
 
-def encode_value(t, value, nullable=False):
-    """The anonymous TLV bytes of one value (stored records, tests)."""
-    w = tlv.TlvWriter()
+def encode_value(t, value, nullable=False, w=None):
+    """The anonymous TLV bytes of one value (stored records, tests); ``w``: a growing writer to reuse."""
+    if w is None:
+        w = tlv.TlvWriter()
+    else:
+        w.rewind(w.start, 0)
     encode(w, None, t, value)
     return w.getvalue()
 

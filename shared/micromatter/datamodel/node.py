@@ -8,6 +8,7 @@ messages.  Attribute changes are announced to ``listeners`` as
 from micromatter.datamodel import model as M
 from micromatter.datamodel import codec
 from micromatter.errors import MatterError
+from micromatter.tlv import TlvWriter
 
 
 class Context:
@@ -62,6 +63,7 @@ class Node:
         self.storage = storage
         self._random_u32 = random_u32
         self._counter = 0
+        self._writer = None  # reused to encode persisted values
 
     def add(self, endpoint):
         endpoint.node = self
@@ -122,7 +124,9 @@ class Node:
 
     def save_attribute(self, cluster, attr, value):
         if self.storage is not None:
-            self.storage.set(self._key(cluster, attr), codec.encode_value(attr.type, value, attr.flags & M.NULLABLE))
+            if self._writer is None:
+                self._writer = TlvWriter()
+            self.storage.set(self._key(cluster, attr), codec.encode_value(attr.type, value, False, self._writer))
 
     def _restore(self, cluster):
         if self.storage is None:

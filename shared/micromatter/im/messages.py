@@ -66,8 +66,13 @@ def _span(r, start):
     return memoryview(r.buf)[start : r.pos]
 
 
+# One reader serves every decode: messages are decoded one at a time, to completion.
+_reader = tlv.TlvReader(b"")
+
+
 def _open(buf):
-    r = tlv.TlvReader(buf)
+    r = _reader
+    r.reset(buf)
     if not r.next() or r.type != tlv.STRUCT:
         raise _bad("message")
     r.enter()
