@@ -446,7 +446,8 @@ class SessionManager:
         An unsecured message from a new initiator opens an unsecured session.  Raises
         ``UnknownSessionError`` (no such session: the caller may answer SessionNotFound),
         ``MessageError``, ``AuthenticationError``, ``MessageRejectedError``, ``ReplayError``."""
-        if not isinstance(buf, (bytearray, memoryview)):
+        kind = type(buf)  # not isinstance(buf, (a, b)): building that tuple allocates on every call
+        if kind is not bytearray and kind is not memoryview:
             raise SessionArgumentError("buf must be a writable buffer (bytearray)")
         if not isinstance(length, int) or length < 0 or length > len(buf):
             raise SessionArgumentError("length outside the buffer")

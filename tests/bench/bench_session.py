@@ -1,0 +1,164 @@
+"""Session core figures on this runtime.
+
+- a message with a 64-byte payload encoded by one session and decoded by its peer (time, and heap bytes per
+  message after warm-up over 1000 messages: goal 0 on MicroPython);
+- heap bytes per secure-session slot (managers of two sizes; goal <= 256 on MicroPython), and per open session;
+- session lookup by id with a 17-slot and a 64-slot table (must not grow with the table);
+- restoring 15 resumption records from storage;
+- flash writes and bytes per saved record, against matter.js's scheme (its whole list under one key,
+  rewritten on every save; emulated here with its JSON shape).
+"""
+
+import gc
+import json
+
+import benchlib
+from flashsim import CountingStorage
+from micromatter.session.resumption import ResumptionRecord
+from micromatter.storage import MemoryStorage
+from sessionkit import fabric, manager, open_session, pair, write_message
+
+PAYLOAD = bytes(range(64))
+
+
+def _message_round_trip(emit):
+    device, d, controller, c = pair()
+    buf = bytearray(8 + 6 + 64 + 16)
+    template = bytearray(len(buf))
+    end = write_message(template, PAYLOAD)
+    body = template[8:end]
+
+    def one():
+        buf[8:end] = body
+        n = c.encode(buf, end, 1)
+        r = device.decode(buf, n, 1)
+        if r.duplicate:
+            raise AssertionError("counter did not advance")
+
+    emit("session_encode_decode_64", benchlib.time_per_op_us(one, 1000, warmup=20), "us", payload=64)
+    emit("session_encode_decode_64_alloc", benchlib.alloc_per_op_bytes(one, 1000, warmup=20), "B/msg",
+         payload=64, messages=1000, measure="gc.mem_alloc delta" if benchlib.IS_MICROPYTHON else "tracemalloc")
+
+    def encode_only():
+        buf[8:end] = body
+        c.encode(buf, end, 1)
+
+    emit("session_encode_64", benchlib.time_per_op_us(encode_only, 1000, warmup=20), "us", payload=64)
+
+
+def _heap_of(build):
+    gc.collect()
+    if benchlib.IS_MICROPYTHON:
+        before = gc.mem_alloc()
+        kept = build()
+        gc.collect()
+        used = gc.mem_alloc() - before
+    else:
+        import tracemalloc
+
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+    return used, kept
+
+
+def _slot_heap(emit):
+    small, _ = _heap_of(lambda: manager(secure_capacity=17))
+    large, _ = _heap_of(lambda: manager(secure_capacity=81))
+    emit("session_heap_per_slot", (large - small) / 64, "B/slot", sizes="17 vs 81 slots")
+    emit("session_manager_heap_17", small, "B", note="whole manager: 17 secure, 4 unsecured, 15 records")
+    m = manager(secure_capacity=17)
+    f = fabric(1)
+    open_session(m, f, 1)  # warm the code paths
+    used, _ = _heap_of(lambda: [open_session(m, f, 100 + k) for k in range(8)])
+    emit("session_heap_per_open_session", used / 8, "B/session", note="handle, AES-CCM contexts, keys")
+
+
+def _lookup(emit):
+    for size in (17, 64):
+        m = manager(secure_capacity=size)
+        f = fabric(1)
+        sessions = [open_session(m, f, 100 + k) for k in range(size)]
+        last = sessions[-1].id
+        # The best of 5 runs: this machine is shared, the minimum is the cost of the lookup itself.
+        best = min(benchlib.time_per_op_us(lambda: m.get_session(last), 2000) for _ in range(5))
+        emit("session_lookup", best, "us", slots=size, note="best of 5 x 2000")
+        emit("session_lookup_alloc", benchlib.alloc_per_op_bytes(lambda: m.get_session(last), 1000), "B/op", slots=size)
+
+
+def _records(max_fabrics=5):
+    fabrics = [fabric(1 + k) for k in range(max_fabrics)]
+    return fabrics, [
+        ResumptionRecord(fabrics[k % max_fabrics], 1000 + k, bytes([k + 1]) * 16, bytes([k + 7]) * 32)
+        for k in range(3 * max_fabrics)
+    ]
+
+
+def _restore(emit):
+    fabrics, records = _records()
+    storage = MemoryStorage()
+    m = manager(storage)
+    m.init_from_storage(fabrics)
+    for r in records:
+        m.save_resumption_record(r)
+
+    def restore():
+        fresh = manager(storage)
+        if fresh.init_from_storage(fabrics) != 15:
+            raise AssertionError("records lost")
+
+    emit("session_restore_15_records", benchlib.time_per_op_us(restore, 20, warmup=2) / 1000, "ms",
+         storage="memory", note="manager construction + init_from_storage")
+
+
+def _matter_js_list_bytes(records):
+    """Bytes matter.js writes per save: its whole record list as JSON (bytes as hex strings)."""
+    out = []
+    for r in records:
+        p = r.session_parameters
+        out.append({
+            "nodeId": r.peer_node_id, "sharedSecret": {"__object__": "Bytes", "__value__": r.shared_secret.hex()},
+            "resumptionId": {"__object__": "Bytes", "__value__": r.resumption_id.hex()},
+            "fabricId": r.fabric.fabric_id, "peerNodeId": r.peer_node_id,
+            "sessionParameters": {
+                "idleIntervalMs": p.idle_interval_ms, "activeIntervalMs": p.active_interval_ms,
+                "activeThresholdMs": p.active_threshold_ms, "dataModelRevision": p.data_model_revision,
+                "interactionModelRevision": p.interaction_model_revision,
+                "specificationVersion": p.specification_version, "maxPathsPerInvoke": p.max_paths_per_invoke,
+            },
+            "caseAuthenticatedTags": list(r.peer_cats),
+        })
+    return len(json.dumps(out).encode())
+
+
+def _flash_writes(emit):
+    fabrics, records = _records()
+    counting = CountingStorage(MemoryStorage())
+    m = manager(counting)
+    m.init_from_storage(fabrics)
+    start = dict(counting.counts)
+    for r in records:
+        m.save_resumption_record(r)
+    writes = counting.counts["writes"] - start["writes"]
+    written = counting.counts["bytes"] - start["bytes"]
+    emit("record_save_writes", writes / len(records), "writes/save", records=len(records))
+    emit("record_save_bytes", written / len(records), "B/save", records=len(records), scheme="one slot per record")
+    # matter.js: one key holding the whole list, rewritten on each save (1 write of the list so far).
+    total = 0
+    for k in range(1, len(records) + 1):
+        total += _matter_js_list_bytes(records[:k])
+    emit("record_save_bytes_matter_js", total / len(records), "B/save", records=len(records),
+         scheme="whole list rewritten (JSON), average while filling to 15")
+    emit("record_save_bytes_matter_js_full", _matter_js_list_bytes(records), "B/save", records=len(records),
+         scheme="whole list rewritten (JSON), table full")
+
+
+def run(emit):
+    _message_round_trip(emit)
+    _slot_heap(emit)
+    _lookup(emit)
+    _restore(emit)
+    _flash_writes(emit)
