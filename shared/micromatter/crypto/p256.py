@@ -106,32 +106,6 @@ def _add_affine(X1, Y1, Z1, x2, y2):
     return [X3, Y3, Z3]
 
 
-def _add(X1, Y1, Z1, X2, Y2, Z2):
-    """Sum of two Jacobian points (add-1998-cmo-2)."""
-    if not Z1:
-        return [X2, Y2, Z2]
-    if not Z2:
-        return [X1, Y1, Z1]
-    p = P
-    Z1Z1 = Z1 * Z1 % p
-    Z2Z2 = Z2 * Z2 % p
-    U1 = X1 * Z2Z2 % p
-    S1 = Y1 * Z2 * Z2Z2 % p
-    H = (X2 * Z1Z1 - U1) % p
-    R = (Y2 * Z1 * Z1Z1 - S1) % p
-    if not H:
-        if not R:
-            return _double(X1, Y1, Z1)
-        return _INFINITY
-    HH = H * H % p
-    HHH = H * HH % p
-    V = U1 * HH % p
-    X3 = (R * R - HHH - 2 * V) % p
-    Y3 = (R * (V - X3) - S1 * HHH) % p
-    Z3 = Z1 * Z2 * H % p
-    return [X3, Y3, Z3]
-
-
 def _to_affine(X, Y, Z):
     if not Z:
         return None
@@ -209,18 +183,9 @@ def _odd_multiples(point, w):
     Z = 1
     jac = [[x, y, 1]]
     for _ in range((1 << (w - 2)) - 1):
-        ZZ = Z * Z % p
-        H = (x2 * ZZ - X) % p
-        R = (y2 * Z * ZZ - Y) % p
-        if not H:  # kP = +-2P for a small odd k: only for a point of tiny order
+        X, Y, Z = _add_affine(X, Y, Z, x2, y2)
+        if not Z:  # kP = -2P for a small odd k: only for a point of tiny order
             raise InvalidPointError("point of small order")
-        HH = H * H % p
-        HHH = H * HH % p
-        V = X * HH % p
-        X3 = (R * R - HHH - 2 * V) % p
-        Y = (R * (V - X3) - Y * HHH) % p
-        X = X3
-        Z = Z * H % p
         jac.append([X, Y, Z])
     return _batch_affine(jac)
 
@@ -241,12 +206,13 @@ def _comb():
     global _comb_table
     if _comb_table is None:
         teeth = COMB_TEETH
-        base = [[GX, GY, 1]]
+        jac = [[GX, GY, 1]]
         for _ in range(teeth - 1):
-            X, Y, Z = base[-1]
+            X, Y, Z = jac[-1]
             for _ in range(_COMB_SPACING):
                 X, Y, Z = _double(X, Y, Z)
-            base.append([X, Y, Z])
+            jac.append([X, Y, Z])
+        base = _batch_affine(jac)  # 2**(i*spacing) * G
         jac = [None] * (1 << teeth)
         for b in range(1, 1 << teeth):
             low = b & -b
@@ -254,12 +220,12 @@ def _comb():
             while (1 << i) != low:
                 i += 1
             rest = b ^ low
+            x, y = base[i]
             if rest:
                 X, Y, Z = jac[rest]
-                bX, bY, bZ = base[i]
-                jac[b] = _add(X, Y, Z, bX, bY, bZ)
+                jac[b] = _add_affine(X, Y, Z, x, y)
             else:
-                jac[b] = base[i]
+                jac[b] = [x, y, 1]
         _comb_table = [None] + _compact(_batch_affine(jac[1:]))
     return _comb_table
 
