@@ -74,6 +74,7 @@ PRIVACY_OFFSET = const(4)
 
 _U32_END = 1 << 32
 _U64_END = 1 << 64
+_BUFFERS = (bytes, bytearray, memoryview)  # built once: a tuple of builtins in a call would allocate
 
 
 def _end(buf, end):
@@ -100,7 +101,7 @@ def _check_node_id(value, name):
     if isinstance(value, int):
         if value < 0 or value >= _U64_END:
             raise HeaderFieldError(name + " out of range")
-    elif not isinstance(value, (bytes, bytearray, memoryview)) or len(value) != 8:
+    elif not isinstance(value, _BUFFERS) or len(value) != 8:
         raise HeaderFieldError(name + " must be an int or 8 little-endian bytes")
 
 

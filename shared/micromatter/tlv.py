@@ -125,6 +125,8 @@ _ET_END = const(0x18)
 _U64_END = 1 << 64
 _I64_MIN = -(1 << 63)
 _I64_END = 1 << 63
+_BUFFERS = (bytes, bytearray, memoryview)
+_SEQUENCES = (list, tuple)
 
 
 def common_tag(number):
@@ -531,6 +533,11 @@ class TlvWriter:
     """
 
     def __init__(self, buf=None, offset=0, end=None):
+        self._kinds = [_TOP] * (MAX_DEPTH + 1)
+        self.reset(buf, offset, end)
+
+    def reset(self, buf=None, offset=0, end=None):
+        """Start over in ``buf[offset:end]`` (or a new growing buffer): reusing a writer allocates nothing."""
         self._grows = buf is None
         if buf is None:
             buf = bytearray(64)
@@ -545,7 +552,6 @@ class TlvWriter:
         self.pos = offset
         self.end = end
         self.depth = 0
-        self._kinds = [_TOP] * (MAX_DEPTH + 1)
 
     def getvalue(self):
         """The bytes written so far (all containers must be closed)."""
@@ -642,14 +648,14 @@ class TlvWriter:
             self.float64(tag, value)
         elif isinstance(value, str):
             self.str(tag, value)
-        elif isinstance(value, (bytes, bytearray, memoryview)):
+        elif isinstance(value, _BUFFERS):
             self.bytes(tag, value)
         elif isinstance(value, List):
             self.start_list(tag)
             for member_tag, member in value:
                 self.put(member_tag, member)
             self.end_container()
-        elif isinstance(value, (list, tuple)):
+        elif isinstance(value, _SEQUENCES):
             self.start_array(tag)
             for member in value:
                 self.put(None, member)

@@ -348,6 +348,14 @@ def test_writer_fills_a_preallocated_buffer_at_an_offset():
     w = tlv.TlvWriter(memoryview(big), 1)
     w.uint(None, 300)
     assert big == unhex("00 05 2c 01 00 00 00 00") and w.pos == 4
+    # reset() reuses the writer for the next message, from depth 0.
+    w.start_list(None)
+    w.reset(buf, 0, 3)
+    w.null(1)
+    assert w.pos == 2 and w.depth == 0 and buf[:3] == unhex("34 01 15")
+    w.reset()
+    w.uint(None, 1)
+    assert w.getvalue() == unhex("04 01")
 
 
 def test_writer_rewind_drops_a_partial_element_group():
