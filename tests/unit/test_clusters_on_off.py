@@ -78,3 +78,16 @@ def test_effects_and_global_scene_control():
     invoke(engine, 1, 6, 0)
     invoke(engine, 1, 6, 0x41)  # GlobalSceneControl already true: nothing to recall
     assert not on_off.on_off
+
+
+def test_a_late_poll_applies_every_elapsed_tenth_at_once():
+    light, engine = setup()
+    on_off = light.on_off
+    invoke(engine, 1, 6, 0x42, {0: 0, 1: 600, 2: 50}, now=0)
+    changes = []
+    light.node.listeners.append(lambda e, c, a: changes.append(a))
+    engine.poll(30050)  # 300 tenths late
+    assert on_off.on_time == 300 and on_off.on_off and changes == [0x4001]
+    assert engine.next_deadline() == 30100
+    engine.poll(10 ** 6)
+    assert not on_off.on_off and on_off.on_time == 0 and on_off.off_wait_time == 0

@@ -7,6 +7,8 @@ CommissioningComplete commits instead: the undos are dropped.
 """
 
 from micromatter import log
+from micromatter.im import status
+from micromatter.im.status import StatusError
 
 MAX_ROLLBACKS = 16
 
@@ -39,7 +41,7 @@ class FailSafe:
         if not self.armed:
             return False
         if len(self._rollbacks) >= MAX_ROLLBACKS:
-            raise OverflowError("fail-safe rollback list full")
+            raise StatusError(status.RESOURCE_EXHAUSTED, message="fail-safe rollback list full")
         self._rollbacks.append(undo)
         return True
 

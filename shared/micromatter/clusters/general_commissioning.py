@@ -82,6 +82,7 @@ class GeneralCommissioning(Cluster):
     def cmd_arm_fail_safe(self, fields, ctx):
         fs = self.failsafe
         fabric = ctx.subject.fabric_index
+        # Armed by someone else: another fabric, or (while no NOC is in) a session that is not the commissioner's.
         if fs.armed and fs.fabric_index != fabric and not (fs.fabric_index == 0 and ctx.subject.auth_mode == PASE):
             return {0: BUSY_WITH_OTHER_ADMIN, 1: "armed by another fabric"}
         if not fs.armed and fields[0] == 0:

@@ -35,7 +35,6 @@ class Identify(Cluster):
         self.on_identify = on_identify
         self.on_effect = on_effect
         self._until = None
-        self._now = 0
 
     def remaining(self, now_ms):
         if self._until is None or now_ms >= self._until:

@@ -146,14 +146,17 @@ class OnOff(Cluster):
         return self._tick_at
 
     def poll(self, now_ms):
-        while self._tick_at is not None and self._tick_at <= now_ms:
-            self._last_ms = self._tick_at
-            self._tick_at = None
-            if self.on_off and self.on_time > 0:
-                self._set_timer(ON_TIME, self.on_time - 1)
-                if self.on_time == 0:
-                    self._set_timer(OFF_WAIT_TIME, 0)
-                    self.switch(False)
-            elif not self.on_off and self.off_wait_time > 0:
-                self._set_timer(OFF_WAIT_TIME, self.off_wait_time - 1)
-            self._schedule()
+        """Apply every tenth of a second elapsed since the last tick at once (however late the poll)."""
+        if self._tick_at is None or now_ms < self._tick_at:
+            return
+        ticks = (now_ms - self._tick_at) // _TICK_MS + 1
+        self._last_ms = self._tick_at + (ticks - 1) * _TICK_MS
+        self._tick_at = None
+        if self.on_off and self.on_time > 0:
+            self._set_timer(ON_TIME, max(0, self.on_time - ticks))
+            if self.on_time == 0:
+                self._set_timer(OFF_WAIT_TIME, 0)
+                self.switch(False)
+        elif not self.on_off and self.off_wait_time > 0:
+            self._set_timer(OFF_WAIT_TIME, max(0, self.off_wait_time - ticks))
+        self._schedule()
