@@ -7,8 +7,8 @@ from micromatter.session.manager import SessionManager
 from micromatter.session.params import SessionParameters
 from micromatter.session.resumption import ResumptionRecord
 from micromatter.storage import MemoryStorage
-from sessionkit import Clockless, fabric, manager, open_session, pair, send
-from support import raises
+from sessionkit import Clockless, fabric, manager, open_session, pair, send, write_message
+from support import Rng, raises
 
 
 def quiet(function, *args):
@@ -254,3 +254,44 @@ def test_our_parameters():
     m = manager(parameters=SessionParameters(idle_interval_ms=5000))
     assert m.parameters.idle_interval_ms == 5000
     assert manager().parameters == SessionParameters()
+
+
+def test_garbage_datagrams_raise_only_specific_errors():
+    # Random datagrams and every one-byte mutation of real ones (secure and unsecured): only MatterError
+    # subclasses escape, and the sessions keep working afterwards.
+    device, d, controller, c = pair()
+    u = controller.create_unsecure_session(None, True, None, now_ms=0)
+    rng = Rng(21)
+    samples = []
+    for _ in range(150):
+        samples.append(rng.bytes(rng.below(80)))
+    buf, n = send(c, b"genuine")
+    genuine = bytes(buf[:n])
+    ubuf = bytearray(64)
+    uend = write_message(ubuf, b"hello", header_length=16, protocol_id=0)
+    un = u.encode(ubuf, uend, 0)
+    for base in (genuine, bytes(ubuf[:un])):
+        for pos in range(len(base)):
+            bad = bytearray(base)
+            bad[pos] ^= 1 << rng.below(8)
+            samples.append(bytes(bad))
+    escaped = 0
+    for data in samples:
+        b = bytearray(data) + bytearray(8)
+        try:
+            device.decode(b, len(data), 1)
+        except MatterError:
+            escaped += 1
+    assert escaped > len(samples) // 2
+    again = bytearray(genuine)
+    r = device.decode(again, len(genuine), 2)
+    assert r.session is d and r.payload(again) == b"genuine" and not r.duplicate
+
+
+def test_handle_methods_check_their_arguments():
+    device, d, controller, c = pair()
+    raises(SessionArgumentError, c.encode, b"immutable bytes" * 4, 20, 0)
+    raises(SessionArgumentError, c.encode, bytearray(64), 20, "now")
+    raises(SessionArgumentError, d.decode, "text", 4, 0)
+    raises(SessionArgumentError, d.decode, bytearray(40), 40, -1)
+    raises(SessionArgumentError, d.is_peer_active, None)

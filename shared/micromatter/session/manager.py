@@ -38,6 +38,7 @@ from micromatter.session.secure import (
     PENDING_EVICTION,
     TAG_LENGTH,
     SecureSessionTable,
+    check_buffer,
     check_bytes,
     check_callback,
     check_fabric,
@@ -446,9 +447,7 @@ class SessionManager:
         An unsecured message from a new initiator opens an unsecured session.  Raises
         ``UnknownSessionError`` (no such session: the caller may answer SessionNotFound),
         ``MessageError``, ``AuthenticationError``, ``MessageRejectedError``, ``ReplayError``."""
-        kind = type(buf)  # not isinstance(buf, (a, b)): building that tuple allocates on every call
-        if kind is not bytearray and kind is not memoryview:
-            raise SessionArgumentError("buf must be a writable buffer (bytearray)")
+        check_buffer(buf)
         if not isinstance(length, int) or length < 0 or length > len(buf):
             raise SessionArgumentError("length outside the buffer")
         check_time(now_ms)

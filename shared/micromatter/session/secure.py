@@ -70,6 +70,13 @@ def check_time(now_ms):
     return now_ms
 
 
+def check_buffer(buf):
+    """``buf`` must be a bytearray or memoryview: messages are decrypted and encrypted in place."""
+    kind = type(buf)  # not isinstance(buf, (a, b)): the tuple would be allocated on every message
+    if kind is not bytearray and kind is not memoryview:
+        raise SessionArgumentError("buf must be a bytearray or memoryview, not " + kind.__name__)
+
+
 def check_node_id(value, name="node_id"):
     return check_int(value, name, 0, 0xFFFFFFFFFFFFFFFF)
 
@@ -282,6 +289,8 @@ class SecureSessionTable:
 
     def seal(self, i, buf, end, now_ms):
         """Encrypt the protocol header and payload in ``buf[8:end]``, write the header; the total length."""
+        check_buffer(buf)
+        check_time(now_ms)
         state = self.state[i]
         if state != ACTIVE and state != DEFUNCT:
             raise SessionStateError("session is " + STATE_NAMES[state])
@@ -327,6 +336,8 @@ class SecureSession:
         ``MessageRejectedError``/``ReplayError`` (not for this session, too old)."""
         i = self._slot()
         t = self._t
+        check_buffer(buf)
+        check_time(now_ms)
         if not isinstance(length, int) or length < 0 or length > len(buf):
             raise SessionArgumentError("length outside the buffer")
         n = t.received.header.decode(buf, 0, length)
@@ -442,6 +453,7 @@ class SecureSession:
 
     def is_peer_active(self, now_ms):
         """True if the peer sent something within its active threshold (MRP then uses the active interval)."""
+        check_time(now_ms)
         i = self._slot()
         return now_ms - self._t.active_timestamp[i] < self._t.params[i].active_threshold_ms
 

@@ -18,6 +18,7 @@ from micromatter.message import SESSION_UNICAST, MessageHeader
 from micromatter.session.counters import NEW, ReplayWindows
 from micromatter.session.errors import MessageRejectedError, SessionArgumentError, SessionStateError
 from micromatter.session.params import check_parameters
+from micromatter.session.secure import check_buffer, check_time
 
 HEADER_LENGTH = const(16)
 DEFAULT_CAPACITY = const(4)
@@ -132,6 +133,8 @@ class UnsecureSessionTable:
         return received
 
     def seal(self, i, buf, end, now_ms):
+        check_buffer(buf)
+        check_time(now_ms)
         if not isinstance(end, int) or end < HEADER_LENGTH or end > len(buf):
             raise SessionArgumentError("payload end must leave room for the 16-byte header")
         h = self._tx_header
@@ -174,6 +177,8 @@ class UnsecureSession:
         """Decode and check the unencrypted message in ``buf[:length]``; the manager's ``Received``."""
         i = self._slot()
         t = self._t
+        check_buffer(buf)
+        check_time(now_ms)
         if not isinstance(length, int) or length < 0 or length > len(buf):
             raise SessionArgumentError("length outside the buffer")
         h = t.received.header
@@ -230,6 +235,7 @@ class UnsecureSession:
         return self._t.last_tx[self._slot()]
 
     def is_peer_active(self, now_ms):
+        check_time(now_ms)
         i = self._slot()
         return now_ms - self._t.active_timestamp[i] < self._t.params[i].active_threshold_ms
 
