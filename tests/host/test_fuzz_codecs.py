@@ -6,36 +6,15 @@ decodes must encode back to the same bytes (headers) or the same value (TLV).
 Each test prints how many cases it ran.
 """
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from fuzzlib import BATCH, batch, count, mutate, mutation, reporter
 from micromatter import message, tlv
 from micromatter.errors import MessageError, TlvError
 
-# Hypothesis costs a few milliseconds per example, the decoders microseconds per input: each example
-# carries a batch of inputs, so several thousand inputs per target fit in seconds.
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BATCH = 16
 
-counts = {}
-
-
-def count(name, outcome):
-    c = counts.setdefault(name, {})
-    c[outcome] = c.get(outcome, 0) + 1
-
-
-@pytest.fixture(autouse=True)
-def report(request, capsys):
-    failed = request.session.testsfailed
-    yield
-    c = counts.pop(request.node.name, {})
-    total = sum(c.values())
-    with capsys.disabled():
-        detail = ", ".join("%s %d" % kv for kv in sorted(c.items()))
-        print("\nfuzz %s: %d cases (%s)" % (request.node.name, total, detail))
-    if request.session.testsfailed == failed:
-        assert total >= 2000, "too few fuzz cases ran"
+report = reporter(2000)
 
 
 def walk(data):
@@ -100,10 +79,6 @@ def check_tlv(name, data):
     count(name, "ok")
 
 
-def batch(strategy):
-    return st.lists(strategy, min_size=1, max_size=BATCH)
-
-
 @FUZZ
 @given(batch(st.binary(max_size=64)))
 def test_tlv_random_bytes(inputs):
@@ -116,28 +91,6 @@ def test_tlv_random_bytes(inputs):
 def test_tlv_random_bytes_in_a_structure(inputs):
     for data in inputs:
         check_tlv("test_tlv_random_bytes_in_a_structure", data)
-
-
-mutation = st.tuples(
-    st.sampled_from(("flip", "set", "insert", "delete", "truncate")), st.integers(0, 1 << 16), st.integers(0, 255)
-)
-
-
-def mutate(encoded, mutations):
-    out = bytearray(encoded)
-    for op, where, byte in mutations:
-        i = where % len(out) if out else 0
-        if op == "flip" and out:
-            out[i] ^= 1 << (byte & 7)
-        elif op == "set" and out:
-            out[i] = byte
-        elif op == "insert":
-            out[i:i] = bytes((byte,))
-        elif op == "delete" and out:
-            del out[i]
-        elif op == "truncate":
-            del out[i:]
-    return bytes(out)
 
 
 @FUZZ
