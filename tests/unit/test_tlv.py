@@ -3,7 +3,7 @@ type, width and tag form, navigation, and rejection of each kind of malformed in
 
 from struct import pack, unpack
 
-from support import raises, unhex, Rng
+from support import raises, skip, unhex, Rng
 from micromatter import tlv
 from micromatter.errors import TlvError
 
@@ -80,7 +80,9 @@ def test_spec_scalar_examples():
 
 
 def test_spec_float64_examples_where_doubles_exist():
-    # 1/3 and 17.9 as doubles; a board built with single-precision floats reads them rounded.
+    # 1/3 and 17.9 as doubles: a port built with single-precision floats (ESP32) cannot hold them.
+    if 1.0 + 1e-10 == 1.0:
+        skip("this port's floats are single precision")
     for text, x in (("0b 55 55 55 55 55 55 d5 3f", 1.0 / 3.0), ("0b 66 66 66 66 66 e6 31 40", 17.9)):
         data = unhex(text)
         assert written(lambda w: w.float64(None, x)) == data
