@@ -80,7 +80,7 @@ def netns(interop_ready):
 def start_device(netns, tmp_path):
     started = []
 
-    def start(spec, timeout=60, **options):
+    def start(spec, timeout=90, **options):
         device = harness.Device(netns, spec, str(tmp_path), **options)
         started.append(device)
         device.start(timeout)
