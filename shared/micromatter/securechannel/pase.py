@@ -90,7 +90,7 @@ class PasePeerStatusError(PaseError):
     """The peer ended the handshake with a StatusReport (``report``)."""
 
     def __init__(self, report):
-        PaseError.__init__(self, "peer sent %r" % report)
+        super().__init__("peer sent %r" % report)
         self.report = report
 
 
