@@ -73,9 +73,7 @@ class AesCcm:
             blk[i] = length & 0xFF
             length >>= 8
             i -= 1
-        for i in range(16):
-            mac[i] = 0
-        aes.encrypt(blk, mac)
+        aes.encrypt(blk, mac)  # the CBC-MAC starts from a zero IV: E(B0)
         if alen:
             # The AAD is prefixed by its length (2 bytes, or 0xFFFE and 4 bytes).
             if alen < 0xFF00:
