@@ -164,6 +164,7 @@ def main(argv=None):
     if reason:
         log("cannot run %s: %s" % (spec.name, reason))
         return 2
+    harness.sweep_stale()
     figs = Figures(a.name or spec.name, a.restart)
     rundir = tempfile.mkdtemp(prefix="mm-interop-figures-")
     t = time.monotonic()

@@ -56,6 +56,7 @@ def interop_ready():
     reason = harness.unavailable_reason()
     if reason:
         pytest.skip(reason)
+    harness.sweep_stale()
     return True
 
 

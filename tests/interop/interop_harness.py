@@ -17,6 +17,7 @@ import ast
 import json
 import os
 import random
+import re
 import shlex
 import shutil
 import signal
@@ -238,15 +239,34 @@ class Process:
 
 # ---- namespaces ---------------------------------------------------------------------------------------------------
 
-def unique_prefix(tag="mm"):
-    """A namespace prefix that parallel runs do not share: tag, PID, random letters (netns.sh allows 24 chars)."""
+PREFIX_RE = re.compile(r"^mm(\d+)[a-z]{4}-(dev|ctl)$")
+
+
+def unique_prefix():
+    """A namespace prefix that parallel runs do not share: "mm", the owner's PID, random letters."""
     letters = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(4))
-    return "%s%d%s" % (tag, os.getpid() % 1000000, letters)
+    return "mm%d%s" % (os.getpid(), letters)
 
 
 def ns_list():
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
     return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def sweep_stale():
+    """Delete the namespace pairs of harness runs whose process is gone (a run killed before its clean-up).
+
+    Only names this module makes (mm<PID><letters>-dev|ctl) whose PID no longer exists are touched; returns the
+    prefixes removed."""
+    removed = []
+    for name in ns_list():
+        m = PREFIX_RE.match(name)
+        if m and not alive(int(m.group(1))):
+            prefix = name.rsplit("-", 1)[0]
+            if prefix not in removed:
+                subprocess.run([os.path.join(HERE, "netns.sh"), "down", prefix], capture_output=True, timeout=60)
+                removed.append(prefix)
+    return removed
 
 
 class NetnsPair:

@@ -188,3 +188,19 @@ def test_matter_js_controller_runs_and_reports_no_node(mjs):
     run = mjs.run("read", limit=60, timeout=5)
     assert run.returncode == 1 and run.final.get("ok") is False, run.explain()
     assert "no commissioned node" in run["error"]
+
+
+def test_sweep_removes_only_pairs_whose_owner_is_gone(interop_ready):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    assert not harness.alive(dead.pid)
+    orphan = harness.NetnsPair("mm%dqqqq" % dead.pid).up()
+    mine = harness.NetnsPair().up()
+    try:
+        assert orphan.prefix in harness.sweep_stale()
+        left = set(harness.ns_list())
+        assert not {orphan.dev, orphan.ctl} & left
+        assert {mine.dev, mine.ctl} <= left
+    finally:
+        orphan.down()
+        assert mine.down()
