@@ -28,12 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CHIP_VENV = os.environ.get("INTEROP_CHIP_VENV", os.path.join(REPO, ".venv-chip"))
 MJS_DIR = os.path.join(HERE, "mjs")
-CREDENTIALS = os.environ.get("INTEROP_CREDENTIALS", os.path.join(REPO, "tools", "credentials"))
 
-# The addresses netns.sh gives the pair (they exist only inside it).
+# The device's addresses in the pair netns.sh makes (they exist only inside it).
 DEV_IP4 = "10.77.0.1"
 DEV_IP6 = "fd00:77::1"
-CTL_IP4 = "10.77.0.2"
 
 DEFAULT_PORT = 5540
 DEFAULT_PASSCODE = 20202021
@@ -321,11 +319,10 @@ class NetnsPair:
 class DeviceSpec:
     """How to start one kind of device: ``argv(storage, port, passcode, discriminator, log)`` is the command."""
 
-    def __init__(self, name, make_argv, check=None, doc=""):
+    def __init__(self, name, make_argv, check=None):
         self.name = name
         self.make_argv = make_argv
         self.check = check
-        self.doc = doc
 
     def argv(self, storage, port, passcode, discriminator, log):
         return [str(a) for a in self.make_argv(storage, port, passcode, discriminator, log)]
@@ -368,22 +365,22 @@ def _reference_check():
     return None
 
 
+# micromatter's own light under the unix MicroPython port (`micromatter run`).
 MICROMATTER_DEVICE = DeviceSpec(
     "micromatter",
     lambda storage, port, passcode, discriminator, log: [
         os.path.join(REPO, ".venv", "bin", "micromatter"), "run", "--runtime", "micropython", "--storage", storage,
         "--port", port, "--passcode", passcode, "--discriminator", discriminator],
     _micromatter_check,
-    "micromatter's own light under the unix MicroPython port",
 )
 
+# The matter.js reference OnOff light (mjs/device.mjs).
 REFERENCE_DEVICE = DeviceSpec(
     "reference",
     lambda storage, port, passcode, discriminator, log: [
         "node", os.path.join(MJS_DIR, "device.mjs"), "--dev-state", storage, "--dev-port", port,
         "--dev-passcode", passcode, "--dev-discriminator", discriminator, "--dev-log", log],
     _reference_check,
-    "the matter.js reference OnOff light (mjs/device.mjs)",
 )
 
 DEVICE_SPECS = {s.name: s for s in (MICROMATTER_DEVICE, REFERENCE_DEVICE)}
@@ -401,7 +398,7 @@ def device_from_template(template, name="custom"):
                 word = word.replace("{%s}" % key, str(value))
             out.append(word)
         return out
-    return DeviceSpec(name, make, None, template)
+    return DeviceSpec(name, make)
 
 
 class Device:
@@ -518,9 +515,6 @@ class OpRun:
     @property
     def ok(self):
         return self.final.get("ok") is True
-
-    def get(self, key, default=None):
-        return self.final.get(key, default)
 
     def __getitem__(self, key):
         return self.final[key]
