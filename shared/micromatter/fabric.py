@@ -6,7 +6,6 @@ reuses the index).  This is the minimal object the session core needs;
 operational credentials (NOC, ICAC, ACLs) extend it elsewhere.
 """
 
-from micromatter.endian import get_le
 from micromatter.errors import MatterError
 
 COMPRESSED_FABRIC_INFO = b"CompressedFabric"
@@ -123,8 +122,3 @@ class Fabric:
 
     def __repr__(self):
         return "Fabric(index=%d, fabric_id=0x%x, node_id=0x%x)" % (self.fabric_index, self.fabric_id, self.node_id)
-
-
-def node_id_from_le(buf):
-    """An int node id from 8 little-endian bytes (allocates a big int above 2**30 on 32-bit boards)."""
-    return get_le(buf, 0, 8)

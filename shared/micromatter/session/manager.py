@@ -137,7 +137,6 @@ class SessionManager:
         raw = self.random_bytes(2)
         self._next_high = (raw[0] | (raw[1] << 8)) & self._high_mask
         self._close_header = ProtocolHeader()
-        self._closed = False
 
     @property
     def secure_capacity(self):
@@ -555,4 +554,3 @@ class SessionManager:
         for i in range(u.capacity):
             if u.used[i]:
                 u.free(i)
-        self._closed = True
