@@ -204,3 +204,17 @@ def test_codec_rejects_what_a_type_does_not_allow():
     assert e.status == status.INVALID_DATA_TYPE  # invalid UTF-8
     e = raises(StatusError, codec.decode_value, T.Struct((T.Field(0, T.BOOL),)), b"\x15\x28\x00\x29\x00\x18")
     assert e.status == status.INVALID_DATA_TYPE  # a duplicated member
+
+
+def test_removing_a_fabric_drops_its_state():
+    storage = MemoryStorage()
+    light, engine = setup(storage=storage)
+    light.group_keys.set_ipk(FABRIC, b"\x22" * 16)
+    from test_im_subscribe import subscribe
+
+    subscribe(engine, [AttributePath(1, 6, 0)])
+    light.remove_fabric(FABRIC)
+    engine.remove_fabric(FABRIC)
+    assert light.acl.entries() == [] and light.group_keys.ipk(FABRIC) is None and engine.subscriptions == []
+    again = make_light(storage, with_admin=False)
+    assert again.acl.entries() == [] and again.group_keys.ipk(FABRIC) is None

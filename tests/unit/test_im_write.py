@@ -198,3 +198,26 @@ def test_malformed_writes():
         assert status_of(send(engine, msg.WRITE_REQUEST, payload)) in (status.INVALID_ACTION,
                                                                         status.TIMED_REQUEST_MISMATCH)
     assert light.basic.node_label == ""
+
+
+def test_appends_after_a_replace_all_carry_the_version_from_before_it():
+    light, engine = setup()
+    acl = light.node.cluster(0, 0x1F)
+    v = acl.data_version
+    admin_entry = _acl_entry(5, [0x1122])
+    codes = write(
+        engine,
+        [
+            data(0, 0x1F, 0, [admin_entry], data_version=v),
+            data(0, 0x1F, 0, _acl_entry(1, [0x55]), list_index=APPEND, data_version=v),
+        ],
+        exchange="dv",
+        more_chunks=True,
+    )
+    assert codes == [0, 0]
+    # The next chunk of the same write still continues that list.
+    codes = write(engine, [data(0, 0x1F, 0, _acl_entry(1, [0x56]), list_index=APPEND, data_version=v)], exchange="dv")
+    assert codes == [0] and len(light.acl.entries(FABRIC)) == 3
+    # A new write with the old version is stale.
+    codes = write(engine, [data(0, 0x1F, 0, _acl_entry(1, [0x57]), list_index=APPEND, data_version=v)])
+    assert codes == [status.DATA_VERSION_MISMATCH]

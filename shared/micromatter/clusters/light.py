@@ -41,6 +41,12 @@ class Light:
         self.identify = identify
         self.on_off = on_off
 
+    def remove_fabric(self, fabric_index):
+        """Drop a fabric's data-model state: its ACL entries and group keys (RemoveFabric, fail-safe undo).
+        The engine's ``remove_fabric`` drops its subscriptions."""
+        self.acl.remove_fabric(fabric_index)
+        self.group_keys.remove_fabric(fabric_index)
+
 
 def build_light(storage=None, random_u32=None, basic=None, wifi_ssid=None, credentials_delegate=None,
                 on_change=None, on_identify=None):

@@ -45,6 +45,9 @@ RESPONSE_TIMEOUT_MS = const(30000)
 # MoreChunkedMessages (2), SuppressResponse (2), InteractionModelRevision (3), end of the message (1).
 _TRAILER = const(9)
 
+# Lists one write interaction may replace and then append to (their prior data versions are kept).
+_MAX_LIST_WRITES = const(4)
+
 _DATA = const(0)
 _STATUS = const(1)
 _EVENT_STATUS = const(2)
@@ -87,12 +90,14 @@ class _Timed:
 
 
 class _Writing:
-    """A chunked write awaiting its next WriteRequest."""
+    """A chunked write awaiting its next WriteRequest; ``lists`` keeps, per list being written, the data
+    version it had before its replace-all (the appends that follow are checked against that one)."""
 
-    def __init__(self, subject, timed, deadline_ms):
+    def __init__(self, subject, timed, deadline_ms, lists):
         self.subject = subject
         self.timed = timed
         self.deadline_ms = deadline_ms
+        self.lists = lists
 
 
 class _Reporting:
@@ -231,7 +236,7 @@ class Engine:
             if isinstance(state, _Writing):
                 if opcode != msg.WRITE_REQUEST:
                     return self._status_reply(status.INVALID_ACTION)
-                return self._write(exchange, subject, payload, now_ms, state.timed)
+                return self._write(exchange, subject, payload, now_ms, state.timed, state.lists)
         if opcode == msg.READ_REQUEST:
             return self._read(exchange, subject, payload, now_ms)
         if opcode == msg.SUBSCRIBE_REQUEST:
@@ -589,24 +594,26 @@ class Engine:
 
     # --- write -----------------------------------------------------------------------
 
-    def _write(self, exchange, subject, payload, now_ms, timed):
+    def _write(self, exchange, subject, payload, now_ms, timed, lists=None):
         req = msg.decode_write_request(payload)
         if req.timed_request != timed:
             return self._status_reply(status.TIMED_REQUEST_MISMATCH)
         ctx = Context(self.node, subject, now_ms, True, timed)
+        if lists is None:
+            lists = []
         results = []
         for d in req.write_requests:
-            code, cluster_code = self._write_one(d, ctx)
+            code, cluster_code = self._write_one(d, ctx, lists)
             results.append(msg.AttributeStatus(d.path, code, cluster_code))
         if req.more_chunks:
             if not self._room_for_state():
                 return self._status_reply(status.RESOURCE_EXHAUSTED)
-            self._states[exchange] = _Writing(subject, timed, now_ms + RESPONSE_TIMEOUT_MS)
+            self._states[exchange] = _Writing(subject, timed, now_ms + RESPONSE_TIMEOUT_MS, lists)
         if req.suppress_response:
             return None
         return Reply(msg.WRITE_RESPONSE, msg.WriteResponse(results).encode(self._fresh_writer()), req.more_chunks)
 
-    def _write_one(self, d, ctx):
+    def _write_one(self, d, ctx, lists):
         p = d.path
         subject = ctx.subject
         if not p.is_concrete():
@@ -625,7 +632,12 @@ class Engine:
             fabric_scoped = attr.flags & M.FABRIC_SCOPED
             if fabric_scoped and subject.fabric_index == 0:
                 return status.UNSUPPORTED_ACCESS, None
-            if d.data_version is not None and d.data_version != cluster.data_version:
+            version = cluster.data_version
+            if p.list_index is APPEND:
+                for key, before in lists:
+                    if key[0] is cluster and key[1] is attr:
+                        version = before  # an append continuing this request's replace-all
+            if d.data_version is not None and d.data_version != version:
                 return status.DATA_VERSION_MISMATCH, None
             if p.list_index == WHOLE:
                 value = self._decode(d.data, attr.type, attr.flags & M.NULLABLE, attr.limits)
@@ -633,6 +645,8 @@ class Engine:
                     for e in value:
                         e[T.FABRIC_INDEX_TAG] = subject.fabric_index
                 cluster.write(attr, value, ctx)
+                if attr.is_list and len(lists) < _MAX_LIST_WRITES:
+                    lists.append(((cluster, attr), version))
             elif p.list_index is APPEND and attr.is_list:
                 value = self._decode(d.data, attr.type.element)
                 if fabric_scoped:
