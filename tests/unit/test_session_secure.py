@@ -313,3 +313,36 @@ def test_parameters_and_overrides():
     assert (s.idle_interval_ms, s.active_interval_ms, s.active_threshold_ms) == (5000, 300, 4000)
     t = open_session(m, fabric(1), 6, active_retransmission_timeout_ms=200)
     assert (t.idle_interval_ms, t.active_interval_ms) == (500, 200)
+
+
+def test_caller_may_resize_its_buffer_between_messages():
+    device, d, controller, c = pair()
+    buf = bytearray(64)
+    for k in range(3):
+        end = write_message(buf, b"abc" * (k + 1))
+        n = c.encode(buf, end, 0)
+        assert device.decode(buf, n, 0).payload(buf) == b"abc" * (k + 1)
+        buf.extend(bytes(100))  # the transport grows its buffer (its storage moves): nothing holds a view on it
+
+
+def test_long_header_with_message_extensions_is_the_aad():
+    # A sender that adds a 70-byte message extensions block: the whole header (over the 64-byte scratch)
+    # is the AAD.  Built by hand with the raw primitives.
+    crypto = port().crypto
+    secret = bytes(range(100, 132))
+    i2r = crypto.hkdf_sha256(secret, b"salt", b"SessionKeys", 48)[:16]
+    device, d, controller, c = pair(secret)
+    h = MessageHeader()
+    h.session_id = d.id
+    h.counter = 5000
+    h.extensions = bytes(range(70))
+    buf = bytearray(200)
+    hl = h.encode(buf, 0)
+    assert hl == 8 + 2 + 70
+    end = write_message(buf, b"with extensions", header_length=hl)
+    nonce = bytes(buf[3:8]) + (0x2222).to_bytes(8, "little")
+    sealed = crypto.aes_ccm(i2r).encrypt(nonce, bytes(buf[:hl]), bytes(buf[hl:end]))
+    buf[hl : hl + len(sealed)] = sealed
+    n = hl + len(sealed)
+    r = device.decode(buf, n, 0)
+    assert r.payload(buf) == b"with extensions" and bytes(r.header.extensions) == bytes(range(70))

@@ -52,7 +52,7 @@ KEY_LENGTH = const(16)
 SESSION_KEYS_INFO = b"SessionKeys"
 SESSION_RESUMPTION_KEYS_INFO = b"SessionResumptionKeys"
 UNSPECIFIED_NODE_ID = 0
-_AAD_CACHE = const(4)
+_AAD_MAX = const(64)  # message header bytes copied for the AAD; longer headers are rare
 
 
 def check_int(value, name, low, high):
@@ -131,8 +131,8 @@ class SecureSessionTable:
         self.handles = [None] * capacity
         self._nonce = bytearray(13)
         self._tx_header = MessageHeader()
-        self._aad = [None] * (3 * _AAD_CACHE)  # (buffer, length, view) entries
-        self._aad_next = 0
+        self._aad_buf = bytearray(_AAD_MAX)
+        self._aad_views = [None] * (_AAD_MAX + 1)
 
     # --- lookup -------------------------------------------------------------
 
@@ -228,17 +228,17 @@ class SecureSessionTable:
     # --- the hot path ---------------------------------------------------------
 
     def aad(self, buf, length):
-        """``memoryview(buf)[:length]``, cached per (buffer, length): no allocation once warm."""
-        cache = self._aad
-        for k in range(0, 3 * _AAD_CACHE, 3):
-            if cache[k] is buf and cache[k + 1] == length:
-                return cache[k + 2]
-        view = memoryview(buf)[:length]
-        k = self._aad_next
-        cache[k] = buf
-        cache[k + 1] = length
-        cache[k + 2] = view
-        self._aad_next = (k + 3) % (3 * _AAD_CACHE)
+        """The message header ``buf[:length]`` as AAD: copied into the table's own scratch buffer and seen
+        through a view cached per length, so no allocation once warm and no view is ever kept on a caller's
+        buffer (which the caller may resize).  Headers longer than the scratch (long extensions) are copied."""
+        if length > _AAD_MAX:
+            return bytes(buf[:length])
+        scratch = self._aad_buf
+        for k in range(length):
+            scratch[k] = buf[k]
+        view = self._aad_views[length]
+        if view is None:
+            view = self._aad_views[length] = memoryview(scratch)[:length]
         return view
 
     def _nonce_for(self, i, security_flags, counter, node_offset):
