@@ -3,13 +3,13 @@
 Each side tells the other how fast to retransmit to it (idle and active
 intervals, active threshold) and which revisions it speaks.  A secure session
 keeps the peer's parameters; resumption records store them so a resumed
-session needs no new exchange.  Defaults are the specification's.
+session needs no new exchange.  Defaults are the specification's.  Their TLV
+form in PASE/CASE messages is ``micromatter.securechannel.session_params``.
 """
 
 from micromatter.compat import const
 from micromatter.endian import get_le, put_le
 from micromatter.session.errors import SessionParameterError
-from micromatter.tlv import STRUCT
 
 # Matter Core spec, MRP parameters: defaults and the one-hour ceiling on intervals.
 IDLE_INTERVAL_MS = const(500)
@@ -27,15 +27,6 @@ FALLBACK_INTERACTION_MODEL_REVISION = const(10)
 FALLBACK_SPECIFICATION_VERSION = const(0)
 
 ENCODED_LENGTH = const(20)
-
-# Context tags of the session-parameter-struct carried in PASE and CASE messages.
-TAG_IDLE_INTERVAL = const(1)
-TAG_ACTIVE_INTERVAL = const(2)
-TAG_ACTIVE_THRESHOLD = const(3)
-TAG_DATA_MODEL_REVISION = const(4)
-TAG_INTERACTION_MODEL_REVISION = const(5)
-TAG_SPECIFICATION_VERSION = const(6)
-TAG_MAX_PATHS_PER_INVOKE = const(7)
 
 
 def _check(value, name, low, high):
@@ -131,36 +122,6 @@ class SessionParameters:
             get_le(buf, offset + 14, 4),
             get_le(buf, offset + 18, 2),
         )
-
-
-    # --- the TLV session-parameter-struct of PASE and CASE -------------------
-
-    def write_tlv(self, writer, tag):
-        """Write the struct with every field under ``tag`` with a ``micromatter.tlv.TlvWriter``."""
-        writer.start_struct(tag)
-        writer.uint(TAG_IDLE_INTERVAL, self.idle_interval_ms)
-        writer.uint(TAG_ACTIVE_INTERVAL, self.active_interval_ms)
-        writer.uint(TAG_ACTIVE_THRESHOLD, self.active_threshold_ms)
-        writer.uint(TAG_DATA_MODEL_REVISION, self.data_model_revision)
-        writer.uint(TAG_INTERACTION_MODEL_REVISION, self.interaction_model_revision)
-        writer.uint(TAG_SPECIFICATION_VERSION, self.specification_version)
-        writer.uint(TAG_MAX_PATHS_PER_INVOKE, self.max_paths_per_invoke)
-        writer.end_container()
-
-    @staticmethod
-    def read_tlv(reader):
-        """The parameters of the struct the ``TlvReader`` is on.  Absent intervals take the spec defaults,
-        absent revisions the values of a peer older than Matter 1.3; unknown fields are skipped.
-        ``TlvError`` for malformed TLV, ``SessionParameterError`` for a value out of range."""
-        reader.enter(STRUCT)
-        values = [IDLE_INTERVAL_MS, ACTIVE_INTERVAL_MS, ACTIVE_THRESHOLD_MS, FALLBACK_DATA_MODEL_REVISION,
-                  FALLBACK_INTERACTION_MODEL_REVISION, FALLBACK_SPECIFICATION_VERSION, MAX_PATHS_PER_INVOKE]
-        while reader.next():
-            tag = reader.tag
-            if isinstance(tag, int) and TAG_IDLE_INTERVAL <= tag <= TAG_MAX_PATHS_PER_INVOKE:
-                values[tag - 1] = reader.uint()
-        reader.exit()
-        return SessionParameters(*values)
 
 
 DEFAULT = SessionParameters()
