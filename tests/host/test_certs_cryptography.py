@@ -93,7 +93,8 @@ def test_issued_fabric_verifies_in_cryptography():
     assert ext(n, cx509.AuthorityKeyIdentifier).value.key_identifier == ext(i, cx509.SubjectKeyIdentifier).value.digest
     assert ext(n, cx509.SubjectKeyIdentifier).value.digest == noc.subject_key_id
     attrs = {(a.oid.dotted_string, a.value) for a in n.subject}
-    assert attrs == {(MATTER + "1.1", "0000000000000042"), (MATTER + "1.5", "000000000000FAB1"), (MATTER + "1.6", "00020001")}
+    expected = {("1.1", "0000000000000042"), ("1.5", "000000000000FAB1"), ("1.6", "00020001")}
+    assert attrs == {(MATTER + suffix, value) for (suffix, value) in expected}
     assert r.not_valid_after_utc == NO_EXPIRY
     assert r.not_valid_before_utc == datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc)
     # A flipped byte of the TBS breaks the signature for cryptography too.
@@ -189,16 +190,21 @@ def test_cryptography_operational_chain_validates_in_ours():
     root_key, node_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     root_id = cx509.SubjectKeyIdentifier.from_public_key(root_key.public_key()).digest
     node_id = cx509.SubjectKeyIdentifier.from_public_key(node_key.public_key()).digest
-    root_name = [cx509.NameAttribute(oid("1.4"), "CAFE000000000001"), cx509.NameAttribute(oid("1.5"), "0000000000000007")]
+    root_name = [
+        cx509.NameAttribute(oid("1.4"), "CAFE000000000001"),
+        cx509.NameAttribute(oid("1.5"), "0000000000000007"),
+    ]
     node_name = [
         cx509.NameAttribute(NameOID.COMMON_NAME, "node"),
         cx509.NameAttribute(oid("1.1"), "00000000000A0B0C"),
         cx509.NameAttribute(oid("1.5"), "0000000000000007"),
         cx509.NameAttribute(oid("1.6"), "00120003"),
     ]
-    root_der = build(root_name, root_name, root_key.public_key(), root_key, True, 1, ku(ca=True), skid=root_id, akid=root_id)
+    root_public = root_key.public_key()
+    root_der = build(root_name, root_name, root_public, root_key, True, 1, ku(ca=True), skid=root_id, akid=root_id)
     eku = [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
-    node_der = build(node_name, root_name, node_key.public_key(), root_key, False, None, ku(True), eku, node_id, root_id)
+    node_public = node_key.public_key()
+    node_der = build(node_name, root_name, node_public, root_key, False, None, ku(True), eku, node_id, root_id)
     root, node = opcert.from_der(root_der), opcert.from_der(node_der)
     assert opcert.tlv_to_der(root.encode()) == root_der and opcert.tlv_to_der(node.encode()) == node_der
     chain.validate_rcac(CRYPTO, root.encode())

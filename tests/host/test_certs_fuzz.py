@@ -8,7 +8,6 @@ byte for byte and verify in ``cryptography``.  Each test prints how many parser
 calls it made (one input may feed several parsers).
 """
 
-import pytest
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,56 +18,13 @@ from micromatter.errors import CertificateError
 from micromatter_cpython.port import Port
 
 import certs_vectors as V
+from fuzzlib import batch, count, mutate, mutation, reporter
 
 CRYPTO = Port().crypto
 ROOT_KEY = cx509.load_der_x509_certificate(V.der("Root01")).public_key()
 FUZZ = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BATCH = 8
 
-counts = {}
-
-
-def count(name, outcome):
-    c = counts.setdefault(name, {})
-    c[outcome] = c.get(outcome, 0) + 1
-
-
-@pytest.fixture(autouse=True)
-def report(request, capsys):
-    yield
-    c = counts.pop(request.node.name, None)
-    if c:
-        total = sum(c.values())
-        with capsys.disabled():
-            detail = ", ".join("%s %d" % kv for kv in sorted(c.items()))
-            print("\nfuzz %s: %d parser calls (%s)" % (request.node.name, total, detail))
-        assert total >= 1000, "too few fuzz calls ran"
-
-
-def batch(strategy):
-    return st.lists(strategy, min_size=1, max_size=BATCH)
-
-
-mutation = st.tuples(
-    st.sampled_from(("flip", "set", "insert", "delete", "truncate")), st.integers(0, 1 << 16), st.integers(0, 255)
-)
-
-
-def mutate(encoded, mutations):
-    out = bytearray(encoded)
-    for op, where, byte in mutations:
-        i = where % len(out) if out else 0
-        if op == "flip" and out:
-            out[i] ^= 1 << (byte & 7)
-        elif op == "set" and out:
-            out[i] = byte
-        elif op == "insert":
-            out[i:i] = bytes((byte,))
-        elif op == "delete" and out:
-            del out[i]
-        elif op == "truncate":
-            del out[i:]
-    return bytes(out)
+report = reporter(1000, "parser calls")
 
 
 def attempt(name, function, data, label=""):
@@ -83,7 +39,8 @@ def attempt(name, function, data, label=""):
 
 
 NAMES = sorted(V.CERTS)
-DER_SAMPLES = [V.der(n) for n in NAMES] + [V.CD_SIGNER_CERT, pem.decode(V.credential("test-paa-fff1-cert.pem"), "CERTIFICATE")]
+PAA = pem.decode(V.credential("test-paa-fff1-cert.pem"), "CERTIFICATE")
+DER_SAMPLES = [V.der(n) for n in NAMES] + [V.CD_SIGNER_CERT, PAA]
 TLV_SAMPLES = [V.tlv(n) for n in NAMES]
 
 
@@ -109,7 +66,7 @@ def check_x509(name, data):
 
 
 @FUZZ
-@given(batch(st.binary(max_size=80).map(lambda b: b"\x30\x82\x01\x00" + b)))
+@given(batch(st.binary(max_size=80).map(lambda b: b"\x30\x82\x01\x00" + b), 8))
 def test_x509_random_bytes(inputs):
     for data in inputs:
         check_x509("test_x509_random_bytes", data)
@@ -117,7 +74,7 @@ def test_x509_random_bytes(inputs):
 
 
 @FUZZ
-@given(st.sampled_from(DER_SAMPLES), batch(st.lists(mutation, min_size=1, max_size=3)))
+@given(st.sampled_from(DER_SAMPLES), batch(st.lists(mutation, min_size=1, max_size=3), 8))
 def test_x509_mutated_certificates(sample, mutants):
     check_x509("test_x509_mutated_certificates", sample)
     for mutations in mutants:
@@ -131,7 +88,7 @@ KEY_SAMPLE = keys.encode_private_key(V.key("Root01"), CRYPTO.p256_public_key(V.k
 @FUZZ
 @given(
     st.sampled_from(("csr", "cms", "key", "cd")),
-    batch(st.one_of(st.binary(max_size=60), st.lists(mutation, min_size=1, max_size=3))),
+    batch(st.one_of(st.binary(max_size=60), st.lists(mutation, min_size=1, max_size=3)), 8),
 )
 def test_other_der_parsers(kind, inputs):
     sample, function = {
@@ -148,7 +105,7 @@ def test_other_der_parsers(kind, inputs):
 
 
 @FUZZ
-@given(batch(st.text(alphabet="-BEGINCERTFATD \nAZaz09+/=", max_size=120)))
+@given(batch(st.text(alphabet="-BEGINCERTFATD \nAZaz09+/=", max_size=120), 8))
 def test_pem_random_text(inputs):
     for text in inputs:
         attempt("test_pem_random_text", pem.decode_all, text)
@@ -172,21 +129,21 @@ def check_tlv(name, data):
 
 
 @FUZZ
-@given(batch(st.binary(max_size=60).map(lambda b: b"\x15" + b)))
+@given(batch(st.binary(max_size=60).map(lambda b: b"\x15" + b), 8))
 def test_tlv_random_bytes(inputs):
     for data in inputs:
         check_tlv("test_tlv_random_bytes", data)
 
 
 @FUZZ
-@given(st.sampled_from(TLV_SAMPLES), batch(st.lists(mutation, min_size=1, max_size=3)))
+@given(st.sampled_from(TLV_SAMPLES), batch(st.lists(mutation, min_size=1, max_size=3), 8))
 def test_tlv_mutated_certificates(sample, mutants):
     for mutations in mutants:
         check_tlv("test_tlv_mutated_certificates", mutate(sample, mutations))
 
 
 @FUZZ
-@given(st.sampled_from(("noc", "icac", "rcac")), batch(st.lists(mutation, min_size=1, max_size=2)))
+@given(st.sampled_from(("noc", "icac", "rcac")), batch(st.lists(mutation, min_size=1, max_size=2), 8))
 def test_chain_validation_with_mutated_certificates(which, mutants):
     good = {"noc": V.tlv("Node01_01"), "icac": V.tlv("ICA01"), "rcac": V.tlv("Root01")}
     for mutations in mutants:
@@ -205,7 +162,8 @@ def test_chain_validation_with_mutated_certificates(which, mutants):
 
 # --- generated certificates ------------------------------------------------
 
-printable = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?", min_size=1, max_size=12)
+PRINTABLE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+printable = st.text(alphabet=PRINTABLE, min_size=1, max_size=12)
 strings = st.text(min_size=1, max_size=12).filter(lambda s: "\x00" not in s)
 string_attrs = st.one_of(
     st.tuples(st.integers(dn.COMMON_NAME, dn.PSEUDONYM), strings),

@@ -193,6 +193,12 @@ def test_x509_without_an_exact_tlv_form_is_refused():
     raises(CertificateFormatError, opcert.from_der, x509.encode_certificate(tbs, short.signature))
     not_critical = [x509.encode_extension(e.oid, False, e.value) for e in short.extensions]
     tbs = x509.encode_tbs(
-        short.serial, short.issuer_der, short.not_before, short.not_after, short.subject_der, short.public_key, not_critical
+        short.serial,
+        short.issuer_der,
+        short.not_before,
+        short.not_after,
+        short.subject_der,
+        short.public_key,
+        not_critical,
     )
     raises(CertificateFormatError, opcert.from_der, x509.encode_certificate(tbs, short.signature))

@@ -37,7 +37,8 @@ def test_root_fields():
     assert cert.issuer_der == cert.subject_der
     assert cert.not_before == 0x271B17EF and cert.not_after == 0x4CB9B56E
     assert cert.public_key == unhex(
-        "043b88460ec9687a5d0f3b4b3b13fcd299c2f6d5051d003ee49c9924cf98f4f780eb20fd37c8d358347f5f87d08c3213e540af11bab9137e49354f0c5b6343de63"
+        """043b88460ec9687a5d0f3b4b3b13fcd299c2f6d5051d003ee49c9924cf98f4f7
+           80eb20fd37c8d358347f5f87d08c3213e540af11bab9137e49354f0c5b6343de63"""
     )
     assert cert.is_ca is True and cert.path_len is None
     assert cert.key_usage == x509.KU_KEY_CERT_SIGN | x509.KU_CRL_SIGN
@@ -108,7 +109,8 @@ def test_rejects_malformed_certificates():
     raises(DerError, x509.parse, good[:-1])
     raises(DerError, x509.parse, b"")
     # another signature algorithm (ecdsa-with-SHA384)
-    raises(CertificateFormatError, x509.parse, good.replace(oids.ECDSA_WITH_SHA256, oids.ECDSA_WITH_SHA256[:-1] + b"\x03"))
+    sha384 = oids.ECDSA_WITH_SHA256[:-1] + b"\x03"
+    raises(CertificateFormatError, x509.parse, good.replace(oids.ECDSA_WITH_SHA256, sha384))
     # another curve (secp256k1 has a different OID of the same length: change the last arc)
     raises(CertificateFormatError, x509.parse, good.replace(oids.PRIME256V1, oids.PRIME256V1[:-1] + b"\x06"))
     # an X.509 v1 certificate (no version)

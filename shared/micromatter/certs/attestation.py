@@ -9,7 +9,7 @@ PAA of vendor 0xFFF1 (``make_pai``, ``make_dac``), on the host
 (tools/make_attestation.py) or on first run.
 """
 
-from micromatter.certs import der, issue, oids, times, x509
+from micromatter.certs import der, dn, issue, oids, times, x509
 from micromatter.certs.errors import (
     CertificateFormatError,
     CertificateSignatureError,
@@ -20,9 +20,6 @@ from micromatter.certs.errors import (
 )
 from micromatter.crypto import ecdsa
 from micromatter.errors import CryptoError
-
-_HEX = "0123456789ABCDEF"
-
 
 class AttestationCertificate:
     """A parsed PAA, PAI or DAC: ``cert`` (the ``x509.Certificate``), ``vendor_id`` and
@@ -37,18 +34,6 @@ class AttestationCertificate:
         self.product_id = _id_attribute(cert, oids.MATTER_PRODUCT_ID, "Mpid:")
 
 
-def _hex4(text):
-    if len(text) != 4:
-        raise InvalidAttributeError("vendor or product id is not 4 hex digits")
-    n = 0
-    for c in text:
-        i = _HEX.find(c)
-        if i < 0:
-            raise InvalidAttributeError("vendor or product id is not upper-case hex")
-        n = (n << 4) | i
-    return n
-
-
 def _id_attribute(cert, oid, legacy_prefix):
     found = [(tag, text) for (o, tag, text) in cert.subject if o == oid]
     if len(found) > 1:
@@ -56,11 +41,11 @@ def _id_attribute(cert, oid, legacy_prefix):
     if found:
         if found[0][0] != der.UTF8_STRING:
             raise InvalidAttributeError("vendor or product id is not a UTF8String")
-        return _hex4(found[0][1])
+        return dn.parse_hex(found[0][1], 4)
     for name in cert.attribute(oids.COMMON_NAME):
         i = name.find(legacy_prefix)
         if i >= 0:
-            return _hex4(name[i + 5 : i + 9])
+            return dn.parse_hex(name[i + 5 : i + 9], 4)
     return None
 
 
@@ -236,7 +221,16 @@ def make_dac(
         raise InvalidAttributeError("PAI of another vendor or product")
     subject = _subject(common_name, vendor_id, product_id)
     return _issue(
-        crypto, pai, pai_private_key, subject, public_key, False, x509.KU_DIGITAL_SIGNATURE, serial, not_before, not_after
+        crypto,
+        pai,
+        pai_private_key,
+        subject,
+        public_key,
+        False,
+        x509.KU_DIGITAL_SIGNATURE,
+        serial,
+        not_before,
+        not_after,
     )
 
 

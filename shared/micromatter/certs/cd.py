@@ -10,7 +10,7 @@ no signed attributes, an ECDSA signature over the TLV content itself.
 """
 
 from micromatter.compat import const
-from micromatter.certs import der, oids
+from micromatter.certs import der, oids, x509
 from micromatter.certs.errors import CertificateSignatureError, CertificationDeclarationError, DerError
 from micromatter.crypto import ecdsa
 from micromatter.errors import CryptoError, TlvError
@@ -29,7 +29,6 @@ MAX_AUTHORIZED_PAAS = const(10)
 CERTIFICATE_ID_LENGTH = const(19)
 
 _SHA256 = der.sequence(der.oid(oids.SHA256))
-_ECDSA_SHA256 = der.sequence(der.oid(oids.ECDSA_WITH_SHA256))
 
 
 class CertificationElements:
@@ -218,7 +217,7 @@ def encode_envelope(content, signer_key_id, signature):
         der.integer(3),
         der.encode(der.context_tag(0, False), signer_key_id),
         _SHA256,
-        _ECDSA_SHA256,
+        x509.ECDSA_SHA256,
         der.octet_string(signature),
     )
     signed_data = der.sequence(
@@ -287,7 +286,7 @@ def _parse(data):
     out.signer_key_id = si.read(der.context_tag(0, False))
     if si.raw(der.SEQUENCE) != _SHA256:
         raise CertificationDeclarationError("digest algorithm is not SHA-256")
-    if si.raw(der.SEQUENCE) != _ECDSA_SHA256:
+    if si.raw(der.SEQUENCE) != x509.ECDSA_SHA256:
         raise CertificationDeclarationError("signature algorithm is not ecdsa-with-SHA256")
     signature = si.read_octets()
     si.finish()

@@ -10,8 +10,7 @@ The root given is the trust anchor: its own signature is checked by
 ``validate_rcac``, not again on every handshake.
 """
 
-from micromatter.compat import const
-from micromatter.certs import der, dn, opcert, x509
+from micromatter.certs import dn, opcert, x509
 from micromatter.certs.errors import (
     CertificateFormatError,
     CertificateSignatureError,
@@ -25,10 +24,7 @@ from micromatter.certs.errors import (
     NotYetValidError,
 )
 from micromatter.errors import CryptoError
-
-MIN_OPERATIONAL_NODE_ID = const(1)
-MAX_OPERATIONAL_NODE_ID = 0xFFFFFFEFFFFFFFFF
-
+from micromatter.fabric import MAX_OPERATIONAL_NODE_ID
 
 class NodeIdentity:
     """What a validated chain proves: ``node_id``, ``fabric_id``, ``cats`` (list of
@@ -74,9 +70,8 @@ def check_validity(cert, now=None, last_known_good=None):
 
 
 def _check_common(cert):
-    for kind, value in cert.extensions:
-        if kind == opcert.EXT_FUTURE and _is_critical(value):
-            raise CertificateUsageError("unknown critical extension")
+    if cert.critical_future_extension:
+        raise CertificateUsageError("unknown critical extension")
     if cert.is_ca is None:
         raise CertificateFormatError("basic constraints extension missing")
     if cert.key_usage is None:
@@ -85,13 +80,6 @@ def _check_common(cert):
         raise CertificateFormatError("subject key identifier missing")
     if cert.authority_key_id is None:
         raise CertificateFormatError("authority key identifier missing")
-
-
-def _is_critical(value):
-    # A future extension is a checked DER Extension: SEQUENCE { OID, [BOOLEAN TRUE], OCTET STRING }.
-    r = der.Reader(value).enter(der.SEQUENCE)
-    r.read_oid()
-    return r.peek() == der.BOOLEAN and r.read_bool()
 
 
 def _check_ca(cert, what):
@@ -168,7 +156,7 @@ def validate_chain(crypto, noc, icac, rcac, now=None, last_known_good=None):
     purposes = noc.key_purposes or ()
     if opcert.KP_CLIENT_AUTH not in purposes or opcert.KP_SERVER_AUTH not in purposes:
         raise CertificateUsageError("NOC lacks the client and server authentication purposes")
-    if not MIN_OPERATIONAL_NODE_ID <= noc.node_id <= MAX_OPERATIONAL_NODE_ID:
+    if not 1 <= noc.node_id <= MAX_OPERATIONAL_NODE_ID:
         raise InvalidAttributeError("NOC node id outside the operational range")
     if noc.fabric_id is None:
         raise MissingAttributeError("NOC without a fabric id")

@@ -12,7 +12,6 @@ from micromatter.crypto import ecdsa
 from micromatter.errors import CryptoError
 
 MAX_LENGTH = 1024
-_ECDSA_SHA256 = der.sequence(der.oid(oids.ECDSA_WITH_SHA256))
 _DEFAULT_SUBJECT = ((oids.ORGANIZATION_NAME, der.UTF8_STRING, "CSR"),)
 
 
@@ -31,7 +30,7 @@ def make(crypto, private_key, public_key, subject=_DEFAULT_SUBJECT):
         der.encode(der.context_tag(0), b""),
     )
     signature = ecdsa.raw_to_der(crypto.ecdsa_sign(private_key, info))
-    return der.sequence(info, _ECDSA_SHA256, der.bit_string(signature))
+    return der.sequence(info, x509.ECDSA_SHA256, der.bit_string(signature))
 
 
 def parse(data):
@@ -52,14 +51,8 @@ def parse(data):
     csr.public_key = x509.parse_public_key_info(info)
     csr.attributes = info.read(der.context_tag(0))
     info.finish()
-    if req.raw(der.SEQUENCE) != _ECDSA_SHA256:
-        raise CertificateFormatError("CSR signature algorithm is not ecdsa-with-SHA256")
-    csr.signature = req.read_bytes_bit_string()
+    csr.signature, csr.signature_raw = x509.read_signature(req)
     req.finish()
-    try:
-        csr.signature_raw = ecdsa.der_to_raw(csr.signature)
-    except CryptoError:
-        raise CertificateFormatError("bad ECDSA signature value")
     return csr
 
 

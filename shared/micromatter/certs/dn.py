@@ -125,14 +125,15 @@ def to_x509(attrs):
     return out
 
 
-def _parse_hex(text, digits):
+def parse_hex(text, digits):
+    """The value of a fixed-width upper-case hex string (Matter identifiers in X.509)."""
     if len(text) != digits:
-        raise InvalidAttributeError("Matter identifier of the wrong length")
+        raise InvalidAttributeError("identifier of the wrong length")
     n = 0
     for c in text:
         i = _HEX.find(c)
         if i < 0:
-            raise InvalidAttributeError("Matter identifier is not upper-case hex")
+            raise InvalidAttributeError("identifier is not upper-case hex")
         n = (n << 4) | i
     return n
 
@@ -148,7 +149,7 @@ def from_x509(attrs):
         if base >= NODE_ID:
             if string_tag != der.UTF8_STRING:
                 raise InvalidAttributeError("Matter identifier is not a UTF8String")
-            out.append((base, _parse_hex(text, 8 if base == NOC_CAT else 16)))
+            out.append((base, parse_hex(text, 8 if base == NOC_CAT else 16)))
         elif string_tag == der.PRINTABLE_STRING and base != DOMAIN_COMPONENT:
             out.append((base | PRINTABLE, text))
         elif string_tag == (der.IA5_STRING if base == DOMAIN_COMPONENT else der.UTF8_STRING):

@@ -10,6 +10,7 @@ Matter only needs them 20 bytes long and consistent.
 
 from micromatter.certs import dn, opcert, times, x509
 from micromatter.certs.errors import InvalidAttributeError, MissingAttributeError
+from micromatter.fabric import MAX_OPERATIONAL_NODE_ID
 
 # Certificates issued without an explicit start are valid from here, a date before any
 # device's first commissioning (a device often has no clock to do better).
@@ -52,6 +53,13 @@ def _subject(identity_tag, identity, fabric_id, extra):
     return subject + list(extra)
 
 
+def _make(crypto, signer_key, issuer_subject, subject, public_key, extensions, serial, not_before, not_after):
+    cert = opcert.MatterCertificate(
+        serial or serial_number(crypto), issuer_subject, not_before, not_after, subject, public_key, extensions
+    )
+    return sign(crypto, cert, signer_key)
+
+
 def make_rcac(
     crypto,
     private_key,
@@ -66,16 +74,8 @@ def make_rcac(
 ):
     """A self-signed root.  ``not_after`` 0: no expiration.  ``extra_subject``: more DN attributes."""
     subject = _subject(dn.RCAC_ID, rcac_id, fabric_id, extra_subject)
-    cert = opcert.MatterCertificate(
-        serial or serial_number(crypto),
-        subject,
-        not_before,
-        not_after,
-        subject,
-        public_key,
-        _ca_extensions(crypto, public_key, key_id(crypto, public_key), path_len),
-    )
-    return sign(crypto, cert, private_key)
+    extensions = _ca_extensions(crypto, public_key, key_id(crypto, public_key), path_len)
+    return _make(crypto, private_key, subject, subject, public_key, extensions, serial, not_before, not_after)
 
 
 def make_icac(
@@ -94,16 +94,11 @@ def make_icac(
     """An intermediate CA signed by ``issuer`` (a root ``MatterCertificate``)."""
     if fabric_id is None:
         fabric_id = issuer.fabric_id
-    cert = opcert.MatterCertificate(
-        serial or serial_number(crypto),
-        issuer.subject,
-        not_before,
-        not_after,
-        _subject(dn.ICAC_ID, icac_id, fabric_id, extra_subject),
-        public_key,
-        _ca_extensions(crypto, public_key, issuer.subject_key_id, path_len),
+    subject = _subject(dn.ICAC_ID, icac_id, fabric_id, extra_subject)
+    extensions = _ca_extensions(crypto, public_key, issuer.subject_key_id, path_len)
+    return _make(
+        crypto, issuer_private_key, issuer.subject, subject, public_key, extensions, serial, not_before, not_after
     )
-    return sign(crypto, cert, issuer_private_key)
 
 
 def make_noc(
@@ -122,7 +117,7 @@ def make_noc(
     """A node operational certificate signed by ``issuer`` (the ICAC, or the root when there is none)."""
     if fabric_id is None:
         raise MissingAttributeError("a NOC needs a fabric id")
-    if not 1 <= node_id <= 0xFFFFFFEFFFFFFFFF:
+    if not 1 <= node_id <= MAX_OPERATIONAL_NODE_ID:
         raise InvalidAttributeError("node id outside the operational range")
     cats = list(cats)
     dn.check_cats(cats)
@@ -134,7 +129,6 @@ def make_noc(
         (opcert.EXT_SUBJECT_KEY_ID, key_id(crypto, public_key)),
         (opcert.EXT_AUTHORITY_KEY_ID, issuer.subject_key_id),
     ]
-    cert = opcert.MatterCertificate(
-        serial or serial_number(crypto), issuer.subject, not_before, not_after, subject, public_key, extensions
+    return _make(
+        crypto, issuer_private_key, issuer.subject, subject, public_key, extensions, serial, not_before, not_after
     )
-    return sign(crypto, cert, issuer_private_key)

@@ -94,7 +94,8 @@ class MatterCertificate:
     extensions as DER), ``signature`` (raw ``r | s``, None until signed).
 
     Derived: ``is_ca``, ``path_len``, ``key_usage``, ``key_purposes``,
-    ``subject_key_id``, ``authority_key_id`` (None when absent); ``type``,
+    ``subject_key_id``, ``authority_key_id`` (None when absent),
+    ``critical_future_extension`` (an unknown extension marked critical); ``type``,
     ``node_id``, ``fabric_id``, ``rcac_id``, ``icac_id``,
     ``firmware_signing_id`` (None when absent) and ``cats`` (list) of the subject.
     """
@@ -220,6 +221,7 @@ def _check_fields(cert):
     if not cert.extensions:
         raise CertificateFormatError("no extensions")
     seen = []
+    cert.critical_future_extension = False
     for kind, value in cert.extensions:
         if kind in seen and kind != EXT_FUTURE:
             raise CertificateFormatError("extension repeated")
@@ -241,25 +243,31 @@ def _check_fields(cert):
             if len(value) != KEY_ID_LENGTH:
                 raise CertificateFormatError("key identifier is not 20 bytes")
         elif kind == EXT_FUTURE:
-            _check_future_extension(value)
+            if _check_future_extension(value):
+                cert.critical_future_extension = True
         else:
             raise CertificateFormatError("unknown extension kind")
 
 
 def _check_future_extension(value):
+    """Check that a future extension is a DER Extension of an OID not handled above; return its critical flag."""
+    critical = False
     try:
         r = der.Reader(value)
         e = r.enter(der.SEQUENCE)
         r.finish()
         oid = e.read_oid()
-        if e.peek() == der.BOOLEAN and not e.read_bool():
-            raise DerError("DEFAULT FALSE encoded")
+        if e.peek() == der.BOOLEAN:
+            critical = e.read_bool()
+            if not critical:
+                raise DerError("DEFAULT FALSE encoded")
         e.read_octets()
         e.finish()
     except DerError:
         raise CertificateFormatError("future extension is not a DER Extension")
     if oid in _KNOWN_EXTENSION_OIDS:
         raise CertificateFormatError("future extension hides a known extension")
+    return critical
 
 
 def _encode_extension(kind, value):
@@ -439,8 +447,10 @@ def from_der(data):
             extensions.append((EXT_AUTHORITY_KEY_ID, c.authority_key_id))
         else:
             extensions.append((EXT_FUTURE, e.encode()))
+    issuer = dn.from_x509(c.issuer)
+    subject = dn.from_x509(c.subject)
     cert = MatterCertificate(
-        c.serial, dn.from_x509(c.issuer), c.not_before, not_after, dn.from_x509(c.subject), c.public_key, extensions, c.signature_raw
+        c.serial, issuer, c.not_before, not_after, subject, c.public_key, extensions, c.signature_raw
     )
     if cert.to_der() != bytes(data):
         raise CertificateFormatError("X.509 certificate has no exact Matter TLV form")

@@ -24,7 +24,8 @@ KU_CRL_SIGN = 0x0040
 KU_ENCIPHER_ONLY = 0x0080
 KU_DECIPHER_ONLY = 0x0100
 
-_ECDSA_SHA256 = der.sequence(der.oid(oids.ECDSA_WITH_SHA256))
+# The AlgorithmIdentifier of ecdsa-with-SHA256 (no parameters, RFC 5758).
+ECDSA_SHA256 = der.sequence(der.oid(oids.ECDSA_WITH_SHA256))
 _EC_P256 = der.sequence(der.oid(oids.EC_PUBLIC_KEY), der.oid(oids.PRIME256V1))
 _VERSION_3 = der.explicit(0, der.integer(2))
 
@@ -101,8 +102,19 @@ def parse_public_key_info(reader):
 
 def parse_signature_algorithm(reader):
     alg = reader.raw(der.SEQUENCE)
-    if alg != _ECDSA_SHA256:
+    if alg != ECDSA_SHA256:
         raise CertificateFormatError("signature algorithm is not ecdsa-with-SHA256")
+
+
+def read_signature(reader):
+    """The ecdsa-with-SHA256 AlgorithmIdentifier and BIT STRING that end a signed structure:
+    ``(der_signature, raw_signature)``."""
+    parse_signature_algorithm(reader)
+    signature = reader.read_bytes_bit_string()
+    try:
+        return signature, ecdsa.der_to_raw(signature)
+    except CryptoError:
+        raise CertificateFormatError("bad ECDSA signature value")
 
 
 def key_usage_from_bits(unused, v):
@@ -217,13 +229,8 @@ def parse(data):
     if not t.at_end():
         _parse_extensions(cert, t)
     t.finish()
-    parse_signature_algorithm(c)
-    cert.signature = c.read_bytes_bit_string()
+    cert.signature, cert.signature_raw = read_signature(c)
     c.finish()
-    try:
-        cert.signature_raw = ecdsa.der_to_raw(cert.signature)
-    except CryptoError:
-        raise CertificateFormatError("bad ECDSA signature value")
     return cert
 
 
@@ -291,7 +298,7 @@ def encode_tbs(serial, issuer_der, not_before, not_after, subject_der, public_ke
     parts = [
         _VERSION_3,
         der.encode(der.INTEGER, serial),
-        _ECDSA_SHA256,
+        ECDSA_SHA256,
         issuer_der,
         der.sequence(times.encode_der(not_before), times.encode_der(not_after)),
         subject_der,
@@ -304,4 +311,4 @@ def encode_tbs(serial, issuer_der, not_before, not_after, subject_der, public_ke
 
 def encode_certificate(tbs, signature):
     """The certificate from its TBSCertificate and DER ECDSA signature."""
-    return der.sequence(tbs, _ECDSA_SHA256, der.bit_string(signature))
+    return der.sequence(tbs, ECDSA_SHA256, der.bit_string(signature))
