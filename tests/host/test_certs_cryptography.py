@@ -256,15 +256,10 @@ def test_make_attestation_tool_writes_a_chain_cryptography_accepts(tmp_path, cap
 
 # --- the same bytes under MicroPython ---------------------------------------
 
-MP_SCRIPT = r"""
-import sys
-from binascii import hexlify, unhexlify
-sys.path[:] = ["shared", "mp", "tests/unit"]
-from micromatter_mp.port import Port
+# The same issuing steps run on both runtimes (``c`` the port's crypto, ``V`` the vectors): they make ``out``.
+ISSUE = r"""
 from micromatter.certs import attestation, cd, csr, issue
-import certs_vectors as V
 
-c = Port().crypto
 k = V.key
 rcac = issue.make_rcac(c, k("Root01"), c.p256_public_key(k("Root01")), 1, fabric_id=5, serial=b"\x01")
 icac = issue.make_icac(c, rcac, k("Root01"), c.p256_public_key(k("ICA01")), 2, serial=b"\x02")
@@ -274,9 +269,24 @@ dac = attestation.make_dac(c, pai, k("ICA02"), c.p256_public_key(k("Node01_01"))
 elements = cd.CertificationElements(0xFFF1, [0x8000], 0x0100, "ZIG20142ZB330003-24")
 out = [rcac.encode(), icac.encode(), noc.encode(), noc.to_der(), pai, dac, cd.sign(c, elements, k("Root02"))]
 out.append(csr.make(c, k("Node01_01"), c.p256_public_key(k("Node01_01"))))
+"""
+
+MP_SCRIPT = (
+    """
+import sys
+from binascii import hexlify
+sys.path[:] = ["shared", "mp", "tests/unit"]
+from micromatter_mp.port import Port
+import certs_vectors as V
+
+c = Port().crypto
+"""
+    + ISSUE
+    + """
 for b in out:
     print(hexlify(b).decode())
 """
+)
 
 
 def test_micropython_issues_the_same_bytes(tmp_path):
@@ -288,18 +298,12 @@ def test_micropython_issues_the_same_bytes(tmp_path):
     result = subprocess.run([mp, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     theirs = [bytes.fromhex(line) for line in result.stdout.split()]
-    c, k = CRYPTO, V.key
-    rcac = issue.make_rcac(c, k("Root01"), c.p256_public_key(k("Root01")), 1, fabric_id=5, serial=b"\x01")
-    icac = issue.make_icac(c, rcac, k("Root01"), c.p256_public_key(k("ICA01")), 2, serial=b"\x02")
-    noc = issue.make_noc(c, icac, k("ICA01"), c.p256_public_key(k("Node01_01")), 3, 5, cats=[0x10001], serial=b"\x03")
-    pai = attestation.make_pai(c, V.der("Root01"), k("Root01"), c.p256_public_key(k("ICA02")), 0xFFF1, serial=b"\x04")
-    dac = attestation.make_dac(c, pai, k("ICA02"), c.p256_public_key(k("Node01_01")), 0xFFF1, 0x8000, serial=b"\x05")
-    elements = cd.CertificationElements(0xFFF1, [0x8000], 0x0100, "ZIG20142ZB330003-24")
-    ours = [rcac.encode(), icac.encode(), noc.encode(), noc.to_der(), pai, dac, cd.sign(c, elements, k("Root02"))]
-    ours.append(csr.make(c, k("Node01_01"), c.p256_public_key(k("Node01_01"))))
-    assert len(theirs) == len(ours)
+    scope = {"c": CRYPTO, "V": V}
+    exec(ISSUE, scope)
+    ours = scope["out"]
+    assert len(theirs) == len(ours) == 8
     # Everything MicroPython made validates here.
-    chain.validate_chain(c, theirs[2], theirs[1], theirs[0])
+    chain.validate_chain(CRYPTO, theirs[2], theirs[1], theirs[0])
     load(theirs[5]).verify_directly_issued_by(load(theirs[4]))
     assert cx509.load_der_x509_csr(theirs[7]).is_signature_valid
     if DETERMINISTIC_SIGNING:
