@@ -12,6 +12,7 @@ from micromatter.certs.errors import (
     InvalidAttributeError,
     IssuerMismatchError,
     MissingAttributeError,
+    NotYetValidError,
 )
 
 import certs_vectors as V
@@ -120,7 +121,7 @@ def test_attestation_chain_rejections():
     plain_pai = attestation.parse(attestation.make_pai(c, paa_der, paa_key, pai_public, 0xFFF1))
     raises(MissingAttributeError, attestation.check_dac, plain_pai)
     before = times.from_date(2020, 1, 1)
-    raises(CertificateUsageError, attestation.validate_chain, c, dac_der, pai_der, paa_der, now=before)
+    raises(NotYetValidError, attestation.validate_chain, c, dac_der, pai_der, paa_der, now=before)
 
 
 def test_legacy_common_name_vendor_and_product():

@@ -9,7 +9,7 @@ PAA of vendor 0xFFF1 (``make_pai``, ``make_dac``), on the host
 (tools/make_attestation.py) or on first run.
 """
 
-from micromatter.certs import der, dn, issue, oids, times, x509
+from micromatter.certs import chain, der, dn, issue, oids, times, x509
 from micromatter.certs.errors import (
     CertificateFormatError,
     CertificateSignatureError,
@@ -121,10 +121,8 @@ def validate_chain(crypto, dac, pai, paa, now=None):
         raise InvalidAttributeError("vendor ids differ along the attestation chain")
     if pai.product_id is not None and pai.product_id != dac.product_id:
         raise InvalidAttributeError("PAI product id is not the DAC's")
-    if now is not None:
-        for a in (dac, pai, paa):
-            if not a.cert.not_before <= now <= a.cert.not_after:
-                raise CertificateUsageError("attestation certificate outside its validity period")
+    for a in (dac, pai, paa):
+        chain.check_validity(a.cert, now)
     verify_issued(crypto, pai, paa)
     verify_issued(crypto, dac, pai)
     return dac
