@@ -85,6 +85,8 @@ def test_decoders_on_random_tlv(value):
 _VALID = [
     (0x02, msg.ReadRequest([AttributePath()]).encode()),
     (0x02, msg.ReadRequest([AttributePath(1, 6, 0)], [EventPath(0, 0x28, 0)]).encode()),
+    (0x02, msg.ReadRequest(event_paths=[EventPath()], event_filters=[(None, 1)]).encode()),
+    (0x03, msg.SubscribeRequest(0, 5, [], [EventPath(0, None, None)]).encode()),
     (0x03, msg.SubscribeRequest(0, 5, [AttributePath(1, None, None)]).encode()),
     (0x06, msg.WriteRequest([msg.AttributeData(AttributePath(0, 0x1F, 0), [{1: 5, 2: 2, 3: [0x1122], 254: 1}])]).encode()),
     (0x06, msg.WriteRequest([msg.AttributeData(AttributePath(0, 0x28, 5), "label")]).encode()),
@@ -143,6 +145,8 @@ _steps = st.lists(
 def test_engine_never_raises_and_stays_bounded(steps, max_payload):
     light = make_light()
     engine = Engine(light.node, light.acl, max_payload=max_payload, max_interactions=3, max_subscriptions=3)
+    light.basic.start_up(0)
+    light.basic.leave(2, 0)
     lines = []
     log.set_sink(lines.append)
     try:

@@ -166,3 +166,22 @@ def test_malformed_messages_rejected():
     raises(MalformedMessageError, msg.decode_invoke_request, unhex("15 28 00 28 01 18"))  # no InvokeRequests
     raises(MalformedMessageError, msg.decode_write_request, unhex("15 36 02 15 18 18 18"))  # AttributeDataIB empty
     raises(MalformedMessageError, msg.decode_timed_request, unhex("15 24 00 ff ff 18"))  # bad TLV after the value
+
+
+def test_event_report_bytes_and_round_trip():
+    rep = msg.ReportData(
+        event_reports=[
+            msg.EventData(EventPath(0, 0x28, 0), 0, 2, system_time_ms=1234, data={0: 1}),
+            msg.EventStatus(EventPath(0, 0x28, 9), 0xC7),
+        ]
+    )
+    data = rep.encode()
+    assert data == unhex(
+        "15 36 02"
+        "15 35 01 37 00 24 01 00 24 02 28 24 03 00 18 24 01 00 24 02 02 25 04 d2 04 35 07 24 00 01 18 18 18"
+        "15 35 00 37 00 24 01 00 24 02 28 24 03 09 18 35 01 24 00 c7 18 18 18"
+        "18 24 ff 0b 18"
+    )
+    e, s = msg.decode_report_data(data).event_reports
+    assert (e.path, e.number, e.priority, e.system_time_ms, e.value()) == (EventPath(0, 0x28, 0), 0, 2, 1234, {0: 1})
+    assert s.path == EventPath(0, 0x28, 9) and s.status == 0xC7

@@ -121,7 +121,8 @@ def test_commissioner_reads_everything_but_no_fabric_scoped_entries():
 def test_event_paths():
     light, engine = setup()
     req = msg.ReadRequest(
-        [AttributePath(1, 6, 0)], event_paths=[EventPath(0, 0x28, 0), EventPath(5, 0x28, 0), EventPath()]
+        [AttributePath(1, 6, 0)],
+        event_paths=[EventPath(0, 0x28, 0x99), EventPath(5, 0x28, 0), EventPath(0, 0x28, 0), EventPath()],
     )
     (report,) = read_all(engine, req)
     assert [(e.path.endpoint, e.status) for e in report.event_reports] == [
@@ -129,6 +130,19 @@ def test_event_paths():
         (5, status.UNSUPPORTED_ENDPOINT),
     ]
     assert len(report.attribute_reports) == 1
+    assert light.basic.start_up(1234) == 0
+    light.basic.leave(7, 1300)
+    (report,) = read_all(engine, msg.ReadRequest(event_paths=[EventPath(0, 0x28, 0)]))
+    (e,) = report.event_reports
+    assert isinstance(e, msg.EventData) and e.path == EventPath(0, 0x28, 0)
+    assert (e.number, e.priority, e.system_time_ms, e.value()) == (0, 2, 1234, {0: 1})
+    (report,) = read_all(engine, msg.ReadRequest(event_paths=[EventPath()]))
+    assert [(e.number, e.path.event) for e in report.event_reports] == [(0, 0), (1, 2)]
+    (report,) = read_all(engine, msg.ReadRequest(event_paths=[EventPath()], event_filters=[(None, 1)]))
+    assert [e.number for e in report.event_reports] == [1]
+    # Events need the cluster's read privilege like attributes.
+    (report,) = read_all(engine, msg.ReadRequest(event_paths=[EventPath(0, 0x28, 0), EventPath()]), stranger())
+    assert [(type(e).__name__, e.status) for e in report.event_reports] == [("EventStatus", status.UNSUPPORTED_ACCESS)]
 
 
 def test_chunked_read_with_a_small_buffer():

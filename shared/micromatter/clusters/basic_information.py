@@ -5,7 +5,7 @@ at construction from the device's configuration."""
 
 from micromatter.datamodel import types as T
 from micromatter.datamodel.cluster import Cluster
-from micromatter.datamodel.model import Attr, FIXED, WRITABLE, PERSIST
+from micromatter.datamodel.model import Attr, Event, FIXED, WRITABLE, PERSIST, CRITICAL, INFO
 from micromatter.im.acl import MANAGE, ADMINISTER
 
 # The data model this node implements: Matter 1.3.
@@ -15,9 +15,19 @@ SPECIFICATION_VERSION = 0x01030000
 CAPABILITY_MINIMA = T.Struct((T.Field(0, T.UINT16), T.Field(1, T.UINT16)))
 
 
+START_UP = 0x00
+SHUT_DOWN = 0x01
+LEAVE = 0x02
+
+
 class BasicInformation(Cluster):
     ID = 0x0028
     REVISION = 3
+    EVENTS = (
+        Event(START_UP, "start_up", T.Struct((T.Field(0, T.UINT32),)), CRITICAL),
+        Event(SHUT_DOWN, "shut_down", T.EMPTY, CRITICAL),
+        Event(LEAVE, "leave", T.Struct((T.Field(0, T.FABRIC_INDEX),)), INFO),
+    )
     ATTRIBUTES = (
         Attr(0x0000, "data_model_revision", T.UINT16, FIXED),
         Attr(0x0001, "vendor_name", T.UTF8, FIXED),
@@ -70,3 +80,16 @@ class BasicInformation(Cluster):
         self.capability_minima = {0: case_sessions_per_fabric, 1: subscriptions_per_fabric}
         self.specification_version = SPECIFICATION_VERSION
         self.max_paths_per_invoke = max_paths_per_invoke
+
+    # --- events the device runtime emits ------------------------------------------
+
+    def start_up(self, now_ms):
+        """The node has booted (call once, when it starts serving)."""
+        return self.emit(START_UP, {0: self.software_version}, now_ms)
+
+    def shut_down(self, now_ms):
+        return self.emit(SHUT_DOWN, {}, now_ms)
+
+    def leave(self, fabric_index, now_ms):
+        """A fabric is being removed (RemoveFabric): recorded before its data goes."""
+        return self.emit(LEAVE, {0: fabric_index}, now_ms)

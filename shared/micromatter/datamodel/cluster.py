@@ -27,6 +27,9 @@ class _Schema:
         self.by_attr = {}
         for a in attrs:
             self.by_attr[a.id] = a
+        self.by_event = {}
+        for e in cls.EVENTS:
+            self.by_event[e.id] = e
         self.by_cmd = {}
         accepted = []
         generated = []
@@ -54,6 +57,7 @@ class Cluster:
     FEATURES = 0
     ATTRIBUTES = ()
     COMMANDS = ()
+    EVENTS = ()
 
     def __init__(self):
         self.endpoint = None  # set by Endpoint.add
@@ -70,6 +74,16 @@ class Cluster:
 
     def command(self, cmd_id):
         return self.schema.by_cmd.get(cmd_id)
+
+    def event(self, event_id):
+        return self.schema.by_event.get(event_id)
+
+    def emit(self, event_id, fields, now_ms, fabric_index=None):
+        """Record one of this cluster's events in the node's event log; returns its event number."""
+        node = self.node
+        if node is None:
+            return None
+        return node.events.emit(self, self.schema.by_event[event_id], fields, now_ms, fabric_index)
 
     @property
     def node(self):

@@ -53,6 +53,25 @@ class Cmd:
         self.flags = flags
 
 
+# Event priorities.
+DEBUG = const(0)
+INFO = const(1)
+CRITICAL = const(2)
+
+
+class Event:
+    """An event: id, name, the struct of its fields, priority, read privilege, and whether it is
+    fabric-sensitive (then only the fabric it concerns sees it)."""
+
+    def __init__(self, id, name, type=T.EMPTY, priority=INFO, read=VIEW, fabric_sensitive=False):
+        self.id = id
+        self.name = name
+        self.type = type
+        self.priority = priority
+        self.read = read
+        self.fabric_sensitive = fabric_sensitive
+
+
 # Global attributes (Matter Core spec 7.13): every cluster has them.  EventList was withdrawn in 1.3.
 GENERATED_COMMAND_LIST = const(0xFFF8)
 ACCEPTED_COMMAND_LIST = const(0xFFF9)

@@ -7,6 +7,7 @@ messages.  Attribute changes are announced to ``listeners`` as
 
 from micromatter.datamodel import model as M
 from micromatter.datamodel import codec
+from micromatter.datamodel.events import EventLog
 from micromatter.errors import MatterError
 from micromatter.tlv import TlvWriter
 
@@ -55,15 +56,16 @@ class Node:
 
     ``storage``: a ``micromatter.storage.Storage`` context for persisted
     attributes (None keeps them in memory only).  ``random_u32``: a function
-    giving initial data versions (the spec wants them random)."""
+    giving initial data versions (the spec wants them random).  ``events``: the node's event log."""
 
-    def __init__(self, storage=None, random_u32=None):
+    def __init__(self, storage=None, random_u32=None, event_capacity=16):
         self.endpoints = []
         self.listeners = []
         self.storage = storage
         self._random_u32 = random_u32
         self._counter = 0
         self._writer = None  # reused to encode persisted values
+        self.events = EventLog(event_capacity, storage)
 
     def add(self, endpoint):
         endpoint.node = self

@@ -30,7 +30,7 @@ from micromatter.im import status
 from micromatter.im.status import StatusError
 from micromatter.im.acl import VIEW
 from micromatter.im.paths import WHOLE, APPEND, resolve_attribute, resolve_cluster, expand_attribute
-from micromatter.im.subscriptions import Subscription, choose_max_interval
+from micromatter.im.subscriptions import Subscription, choose_max_interval, event_matches
 
 # IPv6 minimum MTU 1280 - IPv6 (40) - UDP (8) = 1232 bytes of Matter message; less the message header
 # (at most 24 without extensions), the protocol header (at most 12) and the MIC (16).
@@ -51,6 +51,7 @@ _MAX_LIST_WRITES = const(4)
 _DATA = const(0)
 _STATUS = const(1)
 _EVENT_STATUS = const(2)
+_EVENT_DATA = const(3)
 
 
 class Reply:
@@ -78,7 +79,8 @@ class _Item:
         self.kind = kind
         self.cluster = cluster
         self.attr = attr
-        self.path = path  # (endpoint, cluster, attribute) for a status, an EventPath for an event status
+        self.path = path  # (endpoint, cluster, attribute) for a status, an EventPath for an event status,
+        # the EventRecord for event data
         self.code = code
         self.list_start = -1  # >= 0: the list is being sent item by item from this index
 
@@ -143,6 +145,7 @@ class Engine:
         self._states = {}  # exchange -> _Timed / _Writing / _Reporting
         self.subscriptions = []
         node.listeners.append(self._on_change)
+        node.events.listeners.append(self._on_event)
 
     # --- the entry points ---------------------------------------------------------
 
@@ -279,7 +282,8 @@ class Engine:
         req = msg.decode_read_request(payload)
         if not req.attribute_paths and not req.event_paths:
             return self._status_reply(status.INVALID_ACTION)
-        items = self._read_items(subject, req.attribute_paths, req.event_paths, req.data_version_filters)
+        items = self._read_items(subject, req.attribute_paths, req.event_paths, req.data_version_filters,
+                                 _event_min(req))
         state = _Reporting(subject, items, req.fabric_filtered, None, now_ms + RESPONSE_TIMEOUT_MS)
         payload, more = self._chunk(state, now_ms, False)
         if not more:
@@ -315,7 +319,9 @@ class Engine:
             req.min_interval_floor,
             max_interval,
         )
-        items = self._read_items(subject, req.attribute_paths, req.event_paths, req.data_version_filters)
+        sub.event_next = self.node.events.next_number
+        items = self._read_items(subject, req.attribute_paths, req.event_paths, req.data_version_filters,
+                                 _event_min(req))
         state = _Reporting(subject, items, req.fabric_filtered, sub, now_ms + RESPONSE_TIMEOUT_MS, True)
         payload, more = self._chunk(state, now_ms, True)
         self.subscriptions.append(sub)  # inactive until primed, but collecting changes from now on
@@ -370,11 +376,20 @@ class Engine:
 
     def _report(self, sub, now_ms):
         """The report a subscription is due (changes, or an empty keep-alive)."""
-        changes = sub.take_changes() if now_ms >= sub.last_report_ms + sub.min_interval_s * 1000 else []
+        event_min = None
+        changes = []
+        if now_ms >= sub.last_report_ms + sub.min_interval_s * 1000:
+            changes = sub.take_changes()
+            if sub.events_dirty:
+                event_min = sub.event_next
+                sub.event_next = self.node.events.next_number
+                sub.events_dirty = False
         if changes is None:
             items = self._read_items(sub.subject, sub.attribute_paths, (), ())
         else:
             items = self._change_items(sub, changes)
+        if event_min is not None:
+            items = _chain(items, self._event_items(sub.subject, sub.event_paths, event_min))
         state = _Reporting(sub.subject, items, sub.fabric_filtered, sub, now_ms + RESPONSE_TIMEOUT_MS)
         payload, more = self._chunk(state, now_ms, True)
         key = state  # the exchange key the caller uses for the reply on the new exchange
@@ -394,7 +409,27 @@ class Engine:
     def _may_read(self, subject, cluster, attr):
         return self.acl.check(subject, cluster.endpoint.id, cluster.ID, attr.read, cluster.endpoint.device_type_ids)
 
-    def _read_items(self, subject, paths, event_paths, filters):
+    def _may_read_event(self, subject, record):
+        endpoint = self.node.endpoint(record.endpoint_id)
+        if record.event.fabric_sensitive and record.fabric_index != subject.fabric_index:
+            return False
+        return self.acl.check(subject, record.endpoint_id, record.cluster_id, record.event.read,
+                              endpoint.device_type_ids if endpoint is not None else ())
+
+    def _event_items(self, subject, event_paths, event_min):
+        """The logged events at or after ``event_min`` under the paths that ``subject`` may read."""
+        for record in list(self.node.events.records):
+            if record.number < event_min:
+                continue
+            for p in event_paths:
+                if event_matches(p, record):
+                    break
+            else:
+                continue
+            if self._may_read_event(subject, record):
+                yield _Item(_EVENT_DATA, path=record)
+
+    def _read_items(self, subject, paths, event_paths, filters, event_min=0):
         """Expand request paths into report items, in request order (a generator: chunks resume it)."""
         node = self.node
         for p in paths:
@@ -422,13 +457,19 @@ class Engine:
                         yield _Item(_DATA, cluster, attr)
         for p in event_paths:
             if not p.is_concrete():
-                continue  # this node records no events: wildcards match nothing
+                continue
             try:
-                resolve_cluster(node, p.endpoint, p.cluster)
-                code = status.UNSUPPORTED_EVENT
+                cluster = resolve_cluster(node, p.endpoint, p.cluster)
+                event = cluster.event(p.event)
+                if event is None:
+                    raise StatusError(status.UNSUPPORTED_EVENT)
+                if not self.acl.check(subject, p.endpoint, p.cluster, event.read, cluster.endpoint.device_type_ids):
+                    raise StatusError(status.UNSUPPORTED_ACCESS)
             except StatusError as e:
-                code = e.status
-            yield _Item(_EVENT_STATUS, path=p, code=code)
+                yield _Item(_EVENT_STATUS, path=p, code=e.status)
+        if event_paths:
+            for item in self._event_items(subject, event_paths, event_min):
+                yield item
 
     def _change_items(self, sub, changes):
         node = self.node
@@ -518,6 +559,15 @@ class Engine:
         if item.kind == _EVENT_STATUS:
             array = self._open_array(w, array, 2)
             msg.write_event_status(w, None, item.path, item.code)
+            return array
+        if item.kind == _EVENT_DATA:
+            array = self._open_array(w, array, 2)
+            record = item.path
+            msg.write_event_data(w, None, record.endpoint_id, record.cluster_id, record.event.id, record.number,
+                                 record.event.priority, record.time_ms)
+            codec.encode_struct(w, 7, record.event.type, record.fields)
+            w.end_container()
+            w.end_container()
             return array
         array = self._open_array(w, array, 1)
         if item.kind == _STATUS:
@@ -764,3 +814,24 @@ class Engine:
     def _on_change(self, endpoint_id, cluster_id, attr_id):
         for sub in self.subscriptions:
             sub.mark(endpoint_id, cluster_id, attr_id)
+
+    def _on_event(self, record):
+        for sub in self.subscriptions:
+            if sub.event_paths and sub.wants_event(record):
+                sub.events_dirty = True
+
+
+def _event_min(req):
+    """The lowest event number a request wants (its EventFilters' highest EventMin)."""
+    low = 0
+    for node, event_min in req.event_filters:
+        if event_min > low:
+            low = event_min
+    return low
+
+
+def _chain(first, second):
+    for item in first:
+        yield item
+    for item in second:
+        yield item

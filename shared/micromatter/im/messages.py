@@ -369,18 +369,24 @@ def read_attribute_report(r):
 
 
 def read_event_report(r):
-    """EventReportIB -> EventStatus (event data is skipped: this node emits none)."""
+    """EventReportIB -> EventStatus or EventData."""
     if r.type != tlv.STRUCT:
         raise _bad("EventReportIB")
     out = None
     r.enter()
     while r.next():
+        if out is not None:
+            raise _bad("EventReportIB: two members")
         if r.tag == 0:
             path, st = _read_path_status(r, read_event_path, "EventStatusIB")
             out = EventStatus(path, st[0], st[1])
+        elif r.tag == 1:
+            out = read_event_data(r)
         else:
-            _consume(r)
+            raise _bad("EventReportIB tag")
     r.exit()
+    if out is None:
+        raise _bad("EventReportIB: empty")
     return out
 
 
@@ -794,7 +800,7 @@ def decode_subscribe_response(buf):
 
 class ReportData:
     """ReportDataMessage; ``attribute_reports`` holds AttributeData / AttributeStatus, ``event_reports``
-    EventStatus."""
+    EventData / EventStatus."""
 
     def __init__(self, attribute_reports=None, event_reports=None, subscription_id=None, more_chunks=False,
                  suppress_response=False):
@@ -821,7 +827,15 @@ class ReportData:
         if self.event_reports:
             w.start_array(2)
             for rep in self.event_reports:
-                write_event_status(w, None, rep.path, rep.status, rep.cluster_status)
+                if isinstance(rep, EventData):
+                    p = rep.path
+                    write_event_data(w, None, p.endpoint, p.cluster, p.event, rep.number, rep.priority,
+                                     rep.system_time_ms)
+                    _write_data(w, 7, rep.data, None)
+                    w.end_container()
+                    w.end_container()
+                else:
+                    write_event_status(w, None, rep.path, rep.status, rep.cluster_status)
             w.end_container()
         if self.more_chunks:
             w.bool(3, True)
@@ -838,6 +852,66 @@ def write_event_status(w, tag, path, status, cluster_status=None):
     write_status(w, 1, status, cluster_status)
     w.end_container()
     w.end_container()
+
+
+def write_event_data(w, tag, endpoint, cluster, event, number, priority, system_time_ms):
+    """Open an EventReportIB and its EventDataIB up to the Data field; the caller writes the data under tag 7
+    and closes both containers."""
+    w.start_struct(tag)
+    w.start_struct(1)
+    w.start_list(0)
+    w.uint(1, endpoint)
+    w.uint(2, cluster)
+    w.uint(3, event)
+    w.end_container()
+    w.uint(1, number)
+    w.uint(2, priority)
+    w.uint(4, system_time_ms)
+
+
+class EventData:
+    """EventDataIB as received: path, number, priority, timestamps and the data element's span."""
+
+    def __init__(self, path, number, priority, system_time_ms=None, epoch_time_us=None, data=None):
+        self.path = path
+        self.number = number
+        self.priority = priority
+        self.system_time_ms = system_time_ms
+        self.epoch_time_us = epoch_time_us
+        self.data = data
+
+    def value(self):
+        return tlv.decode(self.data) if self.data is not None else None
+
+
+def read_event_data(r):
+    if r.type != tlv.STRUCT:
+        raise _bad("EventDataIB")
+    path = number = priority = system = epoch = data = None
+    r.enter()
+    while True:
+        start = r.pos
+        if not r.next():
+            break
+        tag = r.tag
+        if tag == 0:
+            path = read_event_path(r)
+        elif tag == 1:
+            number = _uint(r, _MAX_U64, "EventNumber")
+        elif tag == 2:
+            priority = _uint(r, 2, "Priority")
+        elif tag == 3:
+            epoch = _uint(r, _MAX_U64, "EpochTimestamp")
+        elif tag == 4:
+            system = _uint(r, _MAX_U64, "SystemTimestamp")
+        elif tag == 7:
+            data = _span(r, start)
+        else:
+            _consume(r)
+    r.exit()
+    if path is None or number is None or priority is None:
+        raise _bad("EventDataIB")
+    return EventData(path, number, priority, system, epoch, data)
 
 
 def _report_data(buf):

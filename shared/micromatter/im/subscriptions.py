@@ -23,6 +23,15 @@ def choose_max_interval(floor_s, ceiling_s, preferred_s=None):
     return min(max(preferred_s, floor_s), upper)
 
 
+def event_matches(path, record):
+    """True if an event record falls under a (possibly wildcard) event path."""
+    return (
+        (path.endpoint is None or path.endpoint == record.endpoint_id)
+        and (path.cluster is None or path.cluster == record.cluster_id)
+        and (path.event is None or path.event == record.event.id)
+    )
+
+
 class Subscription:
     def __init__(self, subscription_id, subject, attribute_paths, event_paths, fabric_filtered, min_interval_s,
                  max_interval_s):
@@ -38,6 +47,8 @@ class Subscription:
         self.dirty = []
         self.all_dirty = False
         self.in_flight = None  # the report interaction awaiting the subscriber's StatusResponse
+        self.event_next = 0  # the first event number not reported yet
+        self.events_dirty = False
 
     def mark(self, endpoint_id, cluster_id, attr_id):
         """Record a change if one of the subscribed paths covers it; True if it did."""
@@ -60,7 +71,13 @@ class Subscription:
         return True
 
     def has_changes(self):
-        return self.all_dirty or bool(self.dirty)
+        return self.all_dirty or bool(self.dirty) or self.events_dirty
+
+    def wants_event(self, record):
+        for p in self.event_paths:
+            if event_matches(p, record):
+                return True
+        return False
 
     def take_changes(self):
         """The changed paths to report now (None: everything subscribed), clearing them."""
