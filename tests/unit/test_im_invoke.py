@@ -136,3 +136,14 @@ def test_a_failing_handler_becomes_a_failure_status():
     assert status_of(send(engine, msg.INVOKE_REQUEST, msg.InvokeRequest([msg.CommandData(CommandPath(1, 6, 2), None)]))) == (
         status.FAILURE
     )
+
+
+def test_group_messages_are_neither_served_nor_answered():
+    from micromatter.im.acl import Subject, GROUP
+
+    light, engine = setup()
+    light.acl.add(Entry(FABRIC, OPERATE, GROUP, (0x0101,)))
+    group = Subject(GROUP, FABRIC, 0x0101)
+    req = msg.InvokeRequest([msg.CommandData(CommandPath(1, 6, 2), None)], suppress_response=True)
+    assert send(engine, msg.INVOKE_REQUEST, req, group) is None
+    assert light.on_off.on_off is False

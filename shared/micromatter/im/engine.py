@@ -28,7 +28,7 @@ from micromatter.datamodel.node import Context
 from micromatter.im import messages as msg
 from micromatter.im import status
 from micromatter.im.status import StatusError
-from micromatter.im.acl import VIEW
+from micromatter.im.acl import VIEW, GROUP
 from micromatter.im.paths import WHOLE, APPEND, resolve_attribute, resolve_cluster, expand_attribute
 from micromatter.im.subscriptions import Subscription, choose_max_interval, event_matches
 
@@ -224,6 +224,10 @@ class Engine:
     # --- dispatch ------------------------------------------------------------------
 
     def _dispatch(self, exchange, subject, opcode, payload, now_ms):
+        if subject.auth_mode == GROUP:
+            # Groupcast Write/Invoke need the Groups cluster's membership, which this node does not have;
+            # everything else is not allowed over a group session.  Group messages are never answered.
+            return None
         state = self._states.pop(exchange, None)
         if state is not None:
             if isinstance(state, _Reporting):
