@@ -190,3 +190,34 @@ def test_max_interval_choice():
     assert choose_max_interval(1, 60, 9000) == 3600
     assert choose_max_interval(100, 200, 10) == 100
     assert choose_max_interval(1, 7200, 9000) == 7200
+
+
+def test_a_failing_attribute_read_becomes_a_path_status():
+    light, engine = setup(max_payload=200)
+
+    def broken(attr, ctx):
+        raise RuntimeError("sensor gone")
+
+    light.on_off.read = broken
+    sid, _, reports = subscribe(engine, [AttributePath(1, None, None)], 1, 5)
+    got = {}
+    for report in reports:
+        for r in report.attribute_reports:
+            got[(r.path.cluster, r.path.attribute)] = r.status if isinstance(r, msg.AttributeStatus) else "data"
+    assert got[(6, 0)] == status.FAILURE and got[(6, 0xFFFD)] == status.FAILURE
+    assert got[(3, 0)] == "data"
+    assert [s.id for s in engine.subscriptions] == [sid]
+
+
+def test_an_exception_while_priming_leaves_no_subscription():
+    light, engine = setup(max_payload=200)
+    req = msg.SubscribeRequest(1, 5, [AttributePath()])
+    assert send(engine, msg.SUBSCRIBE_REQUEST, req, exchange="p").expect_reply
+    state = engine._states["p"]
+
+    def broken():
+        raise RuntimeError("encoder bug")
+
+    state.next_item = broken
+    assert status_of(send(engine, msg.STATUS_RESPONSE, OK, exchange="p")) == status.FAILURE
+    assert engine.subscriptions == [] and engine._states == {}

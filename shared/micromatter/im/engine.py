@@ -151,6 +151,7 @@ class Engine:
 
     def on_request(self, exchange, subject, opcode, payload, now_ms):
         """Handle one IM message of ``exchange``; returns a ``Reply`` or None (nothing to send)."""
+        before = self._states.get(exchange)
         try:
             return self._dispatch(exchange, subject, opcode, payload, now_ms)
         except MatterError as e:
@@ -159,7 +160,9 @@ class Engine:
         except Exception as e:  # a handler bug must not take the node down
             log.error("im", "request failed: " + repr(e))
             code = status.FAILURE
-        self._drop(exchange)
+        self._states.pop(exchange, None)
+        if isinstance(before, _Reporting) and before.subscription is not None:
+            self._remove_subscription(before.subscription)
         return self._status_reply(code)
 
     def on_exchange_closed(self, exchange):
@@ -267,9 +270,6 @@ class Engine:
 
     def _room_for_state(self):
         return len(self._states) < self.max_interactions
-
-    def _drop(self, exchange):
-        self._states.pop(exchange, None)
 
     # --- timed requests --------------------------------------------------------------
 
@@ -583,9 +583,14 @@ class Engine:
         cluster, attr = item.cluster, item.attr
         try:
             value = self._read_value(cluster, attr, ctx)
-        except StatusError as e:
+        except Exception as e:  # one attribute failing must not fail the whole report
+            if isinstance(e, StatusError):
+                code, cluster_code = e.status, e.cluster_status
+            else:
+                log.error("im", "read failed: " + repr(e))
+                code, cluster_code = status.FAILURE, None
             w.start_struct(None)
-            msg.write_attribute_status(w, 0, cluster.endpoint.id, cluster.ID, attr.id, e.status, e.cluster_status)
+            msg.write_attribute_status(w, 0, cluster.endpoint.id, cluster.ID, attr.id, code, cluster_code)
             w.end_container()
             return array
         self._write_data_ib(w, cluster, attr, value, ctx, WHOLE)
