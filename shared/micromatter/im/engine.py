@@ -510,32 +510,25 @@ class Engine:
             item = state.next_item()
             if item is None:
                 break
-            if item.list_start >= 0:  # a list already being sent item by item
-                array = self._split_list(w, item, ctx, array)
-                if item.list_start >= 0:
-                    state.pending = item
-                    more = True
-                    break
-                count += 1
-                continue
-            pos, depth, open_array = w.pos, w.depth, array
-            try:
-                array = self._encode_item(w, item, ctx, array, count)
-            except TlvBufferFullError:
-                w.rewind(pos, depth)
-                array = open_array
-                if item.kind == _DATA and item.attr.is_list and count == 0 and item.list_start < 0:
-                    array = self._split_list(w, item, ctx, array)
-                    if item.list_start >= 0:
-                        state.pending = item
-                        more = True
-                        break
+            if item.list_start < 0:  # not a list already being sent item by item
+                pos, depth, open_array = w.pos, w.depth, array
+                try:
+                    array = self._encode_item(w, item, ctx, array, count)
                     count += 1
                     continue
-                if count == 0:
-                    # Not even a status fits an empty message: drop the path rather than loop forever.
+                except TlvBufferFullError:
+                    w.rewind(pos, depth)
+                    array = open_array
+                if count:
+                    state.pending = item  # the next chunk starts with it
+                    more = True
+                    break
+                if item.kind != _DATA or not item.attr.is_list:
+                    # Not even this fits an empty message: drop the path rather than loop forever.
                     log.error("im", "report item larger than a message")
                     continue
+            array = self._split_list(w, item, ctx, array)
+            if item.list_start >= 0:
                 state.pending = item
                 more = True
                 break
@@ -699,7 +692,7 @@ class Engine:
             if d.data_version is not None and d.data_version != version:
                 return status.DATA_VERSION_MISMATCH, None
             if p.list_index == WHOLE:
-                value = self._decode(d.data, attr.type, attr.flags & M.NULLABLE, attr.limits)
+                value = self._decode(d.data, attr.type, status.CONSTRAINT_ERROR, attr.flags & M.NULLABLE, attr.limits)
                 if fabric_scoped:
                     for e in value:
                         e[T.FABRIC_INDEX_TAG] = subject.fabric_index
@@ -707,7 +700,7 @@ class Engine:
                 if attr.is_list and len(lists) < _MAX_LIST_WRITES:
                     lists.append(((cluster, attr), version))
             elif p.list_index is APPEND and attr.is_list:
-                value = self._decode(d.data, attr.type.element)
+                value = self._decode(d.data, attr.type.element, status.CONSTRAINT_ERROR)
                 if fabric_scoped:
                     value[T.FABRIC_INDEX_TAG] = subject.fabric_index
                 cluster.append(attr, value, ctx)
@@ -717,19 +710,20 @@ class Engine:
             return e.status, e.cluster_status
         return status.SUCCESS, None
 
-    def _decode(self, data, t, nullable=False, limits=None):
-        """Decode a request's data element against a type (wrong types are constraint errors)."""
+    def _decode(self, data, t, bad, nullable=False, limits=None):
+        """Decode a request's data element against a type; malformed or mistyped data is ``bad``
+        (CONSTRAINT_ERROR for writes, INVALID_COMMAND for commands), out-of-range values CONSTRAINT_ERROR."""
         r = self._reader
         try:
             r.reset(data)
             if not r.next():
-                raise StatusError(status.INVALID_ACTION)
+                raise StatusError(bad)
             return codec.decode(r, t, nullable, limits)
         except TlvError:
-            raise StatusError(status.CONSTRAINT_ERROR)
+            raise StatusError(bad)
         except StatusError as e:
             if e.status == status.INVALID_DATA_TYPE:
-                raise StatusError(status.CONSTRAINT_ERROR)
+                raise StatusError(bad)
             raise
 
     # --- invoke ------------------------------------------------------------------------
@@ -802,21 +796,11 @@ class Engine:
 
     def _decode_fields(self, data, request):
         if data is None:
-            if any(not f.flags & T.OPTIONAL for f in request.fields):
-                raise StatusError(status.INVALID_COMMAND)
+            for f in request.fields:
+                if not f.flags & T.OPTIONAL:
+                    raise StatusError(status.INVALID_COMMAND)
             return {}
-        r = self._reader
-        try:
-            r.reset(data)
-            if not r.next():
-                raise StatusError(status.INVALID_COMMAND)
-            return codec.decode_struct(r, request)
-        except TlvError:
-            raise StatusError(status.INVALID_COMMAND)
-        except StatusError as e:
-            if e.status == status.INVALID_DATA_TYPE:
-                raise StatusError(status.INVALID_COMMAND)
-            raise
+        return self._decode(data, request, status.INVALID_COMMAND)
 
     # --- change notification -------------------------------------------------------------
 

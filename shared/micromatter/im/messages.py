@@ -157,42 +157,37 @@ def read_event_path(r):
     return p
 
 
-def read_event_filter(r):
-    if r.type != tlv.STRUCT:
-        raise _bad("EventFilterIB")
-    node = None
-    event_min = None
+def _uints(r, kind, what, limits, required=(), strict=False):
+    """A container (``kind``) of unsigned ints under tags 0..len(limits)-1 -> a list indexed by tag (None
+    when absent).  Unknown tags are skipped, or rejected when ``strict`` (paths)."""
+    if r.type != kind:
+        raise _bad(what)
+    out = [None] * len(limits)
     r.enter()
     while r.next():
-        if r.tag == 0:
-            node = _uint(r, _MAX_U64, "Node")
-        elif r.tag == 1:
-            event_min = _uint(r, _MAX_U64, "EventMin")
+        tag = r.tag
+        if isinstance(tag, int) and tag < len(limits):
+            out[tag] = _uint(r, limits[tag], what)
+        elif strict:
+            raise _bad(what + " tag")
         else:
             _consume(r)
     r.exit()
-    if event_min is None:
-        raise _bad("EventFilterIB: no EventMin")
-    return (node, event_min)
+    for tag in required:
+        if out[tag] is None:
+            raise _bad(what)
+    return out
+
+
+def read_event_filter(r):
+    """EventFilterIB -> (node or None, event_min)."""
+    node, event_min = _uints(r, tlv.STRUCT, "EventFilterIB", (_MAX_U64, _MAX_U64), (1,))
+    return node, event_min
 
 
 def read_cluster_path(r):
-    if r.type != tlv.LIST:
-        raise _bad("ClusterPathIB")
-    node = endpoint = cluster = None
-    r.enter()
-    while r.next():
-        if r.tag == 0:
-            node = _uint(r, _MAX_U64, "Node")
-        elif r.tag == 1:
-            endpoint = _uint(r, _MAX_U16, "Endpoint")
-        elif r.tag == 2:
-            cluster = _uint(r, _MAX_U32, "Cluster")
-        else:
-            raise _bad("ClusterPathIB tag")
-    r.exit()
-    if endpoint is None or cluster is None:
-        raise _bad("ClusterPathIB: endpoint and cluster are required")
+    """ClusterPathIB -> (node or None, endpoint, cluster)."""
+    node, endpoint, cluster = _uints(r, tlv.LIST, "ClusterPathIB", (_MAX_U64, _MAX_U16, _MAX_U32), (1, 2), True)
     return node, endpoint, cluster
 
 
@@ -216,40 +211,13 @@ def read_data_version_filter(r):
 
 def read_status(r):
     """StatusIB -> (status, cluster_status or None)."""
-    if r.type != tlv.STRUCT:
-        raise _bad("StatusIB")
-    st = None
-    cluster_status = None
-    r.enter()
-    while r.next():
-        if r.tag == 0:
-            st = _uint(r, _MAX_U16, "Status")
-        elif r.tag == 1:
-            cluster_status = _uint(r, _MAX_U16, "ClusterStatus")
-        else:
-            _consume(r)
-    r.exit()
-    if st is None:
-        raise _bad("StatusIB: no status")
+    st, cluster_status = _uints(r, tlv.STRUCT, "StatusIB", (_MAX_U16, _MAX_U16), (0,))
     return st, cluster_status
 
 
 def read_command_path(r):
-    if r.type != tlv.LIST:
-        raise _bad("CommandPathIB")
-    p = CommandPath()
-    r.enter()
-    while r.next():
-        if r.tag == 0:
-            p.endpoint = _uint(r, _MAX_U16, "Endpoint")
-        elif r.tag == 1:
-            p.cluster = _uint(r, _MAX_U32, "Cluster")
-        elif r.tag == 2:
-            p.command = _uint(r, _MAX_U32, "Command")
-        else:
-            raise _bad("CommandPathIB tag")
-    r.exit()
-    return p
+    endpoint, cluster, command = _uints(r, tlv.LIST, "CommandPathIB", (_MAX_U16, _MAX_U32, _MAX_U32), (), True)
+    return CommandPath(endpoint, cluster, command)
 
 
 class AttributeData:
@@ -347,47 +315,40 @@ def read_attribute_status(r):
     return AttributeStatus(path, st[0], st[1])
 
 
-def read_attribute_report(r):
-    """AttributeReportIB -> AttributeData or AttributeStatus."""
+def _read_choice(r, what, read_0, read_1):
+    """An IB holding exactly one of two members (tag 0 or tag 1)."""
     if r.type != tlv.STRUCT:
-        raise _bad("AttributeReportIB")
+        raise _bad(what)
     out = None
     r.enter()
     while r.next():
         if out is not None:
-            raise _bad("AttributeReportIB: two members")
+            raise _bad(what + ": two members")
         if r.tag == 0:
-            out = read_attribute_status(r)
+            out = read_0(r)
         elif r.tag == 1:
-            out = read_attribute_data(r)
+            out = read_1(r)
         else:
-            raise _bad("AttributeReportIB tag")
+            raise _bad(what + " tag")
     r.exit()
     if out is None:
-        raise _bad("AttributeReportIB: empty")
+        raise _bad(what + ": empty")
     return out
+
+
+def read_attribute_report(r):
+    """AttributeReportIB -> AttributeData or AttributeStatus."""
+    return _read_choice(r, "AttributeReportIB", read_attribute_status, read_attribute_data)
+
+
+def _read_event_status(r):
+    path, st = _read_path_status(r, read_event_path, "EventStatusIB")
+    return EventStatus(path, st[0], st[1])
 
 
 def read_event_report(r):
     """EventReportIB -> EventStatus or EventData."""
-    if r.type != tlv.STRUCT:
-        raise _bad("EventReportIB")
-    out = None
-    r.enter()
-    while r.next():
-        if out is not None:
-            raise _bad("EventReportIB: two members")
-        if r.tag == 0:
-            path, st = _read_path_status(r, read_event_path, "EventStatusIB")
-            out = EventStatus(path, st[0], st[1])
-        elif r.tag == 1:
-            out = read_event_data(r)
-        else:
-            raise _bad("EventReportIB tag")
-    r.exit()
-    if out is None:
-        raise _bad("EventReportIB: empty")
-    return out
+    return _read_choice(r, "EventReportIB", _read_event_status, read_event_data)
 
 
 def read_command_data(r):
@@ -434,23 +395,8 @@ def read_command_status(r):
 
 
 def read_invoke_response(r):
-    if r.type != tlv.STRUCT:
-        raise _bad("InvokeResponseIB")
-    out = None
-    r.enter()
-    while r.next():
-        if out is not None:
-            raise _bad("InvokeResponseIB: two members")
-        if r.tag == 0:
-            out = read_command_data(r)
-        elif r.tag == 1:
-            out = read_command_status(r)
-        else:
-            raise _bad("InvokeResponseIB tag")
-    r.exit()
-    if out is None:
-        raise _bad("InvokeResponseIB: empty")
-    return out
+    """InvokeResponseIB -> CommandData or CommandStatus."""
+    return _read_choice(r, "InvokeResponseIB", read_command_data, read_command_status)
 
 
 # --- information blocks: encoding ------------------------------------------------
@@ -591,18 +537,23 @@ class StatusResponse:
         return _finish(w)
 
 
-def _status_response(buf):
+def _field0(buf, what):
+    """The mandatory unsigned field under tag 0 of a one-field message (other members are skipped)."""
     r = _open(buf)
-    st = None
+    value = None
     while r.next():
         if r.tag == 0:
-            st = _uint(r, _MAX_U16, "Status")
+            value = _uint(r, _MAX_U16, what)
         else:
             _consume(r)
     _close(r)
-    if st is None:
-        raise _bad("StatusResponse")
-    return StatusResponse(st)
+    if value is None:
+        raise _bad(what)
+    return value
+
+
+def _status_response(buf):
+    return StatusResponse(_field0(buf, "StatusResponse"))
 
 
 def decode_status_response(buf):
@@ -620,17 +571,7 @@ class TimedRequest:
 
 
 def _timed_request(buf):
-    r = _open(buf)
-    timeout = None
-    while r.next():
-        if r.tag == 0:
-            timeout = _uint(r, _MAX_U16, "Timeout")
-        else:
-            _consume(r)
-    _close(r)
-    if timeout is None:
-        raise _bad("TimedRequest")
-    return TimedRequest(timeout)
+    return TimedRequest(_field0(buf, "TimedRequest"))
 
 
 def decode_timed_request(buf):
