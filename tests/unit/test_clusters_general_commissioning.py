@@ -126,3 +126,12 @@ def test_breadcrumb_write_needs_administer():
     assert write(engine, [data(0, 0x30, 0, 5)], stranger()) == [status.UNSUPPORTED_ACCESS]
     assert write(engine, [data(0, 0x30, 0, 5)]) == [status.SUCCESS]
     assert light.general_commissioning.breadcrumb == 5
+
+
+def test_no_fail_safe_over_case_while_a_commissioning_window_is_open():
+    light, engine = setup()
+    light.admin_commissioning._set(1, FABRIC, 0xFFF1)
+    assert arm(engine, 60) == gcm.BUSY_WITH_OTHER_ADMIN
+    assert not light.failsafe.armed
+    assert arm(engine, 60, subject=commissioner()) == gcm.OK  # the new commissioner, over PASE
+    light.admin_commissioning.window_closed()

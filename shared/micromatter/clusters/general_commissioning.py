@@ -8,7 +8,7 @@ Control via the commissioning code), which register their undos with it.
 from micromatter.datamodel import types as T
 from micromatter.datamodel.cluster import Cluster
 from micromatter.datamodel.model import Attr, Cmd, WRITABLE, FIXED, FABRIC_COMMAND
-from micromatter.im.acl import ADMINISTER, PASE
+from micromatter.im.acl import ADMINISTER, PASE, CASE
 from micromatter.im import status
 from micromatter.im.status import StatusError
 from micromatter.clusters.failsafe import FailSafe
@@ -71,6 +71,7 @@ class GeneralCommissioning(Cluster):
         self.supports_concurrent_connection = True
         self.country_code = "XX"
         self.on_commissioning_complete = None  # hook: called with the fabric index
+        self.window_open = None  # hook: True while a commissioning window is open (ArmFailSafe over CASE waits)
 
     def set_breadcrumb(self, value):
         if value != self.breadcrumb:
@@ -85,6 +86,8 @@ class GeneralCommissioning(Cluster):
         # Armed by someone else: another fabric, or (while no NOC is in) a session that is not the commissioner's.
         if fs.armed and fs.fabric_index != fabric and not (fs.fabric_index == 0 and ctx.subject.auth_mode == PASE):
             return {0: BUSY_WITH_OTHER_ADMIN, 1: "armed by another fabric"}
+        if not fs.armed and ctx.subject.auth_mode == CASE and self.window_open is not None and self.window_open():
+            return {0: BUSY_WITH_OTHER_ADMIN, 1: "commissioning window open"}
         if not fs.armed and fields[0] == 0:
             return {0: OK, 1: ""}
         fs.arm(ctx.now_ms, fields[0], fabric)

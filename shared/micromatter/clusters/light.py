@@ -14,7 +14,7 @@ from micromatter.clusters.general_commissioning import GeneralCommissioning
 from micromatter.clusters.network_commissioning import EthernetNetworkCommissioning, WiFiNetworkCommissioning
 from micromatter.clusters.group_key_management import GroupKeyManagement
 from micromatter.clusters.operational_credentials import OperationalCredentials
-from micromatter.clusters.administrator_commissioning import AdministratorCommissioning
+from micromatter.clusters.administrator_commissioning import AdministratorCommissioning, WINDOW_NOT_OPEN
 from micromatter.clusters.identify import Identify
 from micromatter.clusters.on_off import OnOff
 
@@ -64,6 +64,7 @@ def build_light(storage=None, random_u32=None, basic=None, wifi_ssid=None, crede
     credentials = OperationalCredentials(credentials_delegate)
     admin = AdministratorCommissioning()
     admin.failsafe = failsafe
+    general.window_open = lambda: admin.window_status != WINDOW_NOT_OPEN
     identify = Identify(on_identify=on_identify)
     on_off = OnOff(on_change=on_change)
 
