@@ -5,19 +5,11 @@ generation (PBKDF2, 1000 iterations)."""
 import benchlib
 from micromatter.crypto import spake2p
 from micromatter.securechannel import pase
-from support import Rng, port
+from sessionkit import Clockless
+from support import port
 
 PASSCODE = 20202021
 SALT = b"SPAKE2P Key Salt"
-
-
-class _Ctx:
-    def __init__(self, seed):
-        self.crypto = port().crypto
-        self._rng = Rng(seed)
-
-    def random_bytes(self, n):
-        return self._rng.bytes(n)
 
 
 class _Ids:
@@ -31,9 +23,9 @@ class _Ids:
 def _handshake(verifier, seed, heap=False):
     """One handshake; (responder us per message [request, Pake1, Pake3], initiator us, the most heap the
     responder held after a message, in bytes: what stays allocated between messages, after a collection)."""
-    r = pase.PaseResponder(_Ctx(seed), _Ids(), verifier, SALT, 1000)
+    r = pase.PaseResponder(Clockless(seed), _Ids(), verifier, SALT, 1000)
     r.open_window(0)
-    i = pase.PaseInitiator(_Ctx(seed + 1), PASSCODE, 2)
+    i = pase.PaseInitiator(Clockless(seed + 1), PASSCODE, 2)
     steps = []
     held = 0
     peak = 0

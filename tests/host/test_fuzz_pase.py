@@ -26,7 +26,8 @@ from micromatter.securechannel.pase_messages import (
 from micromatter.session.errors import SessionBusyError
 from micromatter.session.params import SessionParameters
 from micromatter.tlv import TlvReader, encode
-from support import Rng, port
+from sessionkit import Clockless
+from support import port
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -146,15 +147,6 @@ def test_decoders_on_mutated_messages(data):
 # --- state machines --------------------------------------------------------------------------------
 
 
-class Ctx:
-    def __init__(self, seed):
-        self.crypto = port().crypto
-        self._rng = Rng(seed)
-
-    def random_bytes(self, n):
-        return self._rng.bytes(n)
-
-
 class Ids:
     def __init__(self, capacity):
         self.free = list(range(1, capacity + 1))
@@ -214,10 +206,10 @@ def check_output(out):
 @given(st.lists(steps, min_size=1, max_size=12), st.integers(1, 3))
 def test_responder_on_random_message_sequences(sequence, capacity):
     ids = Ids(capacity)
-    r = pase.PaseResponder(Ctx(capacity), ids, VERIFIER, SALT, 1000, max_failures=4, timeout_ms=60000)
+    r = pase.PaseResponder(Clockless(capacity), ids, VERIFIER, SALT, 1000, max_failures=4, timeout_ms=60000)
     r.open_window(0)
     # An honest commissioner on peer "A" makes progress between the junk, so the later states are reached.
-    honest = pase.PaseInitiator(Ctx(7), PASSCODE, 99)
+    honest = pase.PaseInitiator(Clockless(7), PASSCODE, 99)
     pending = honest.start(0)
     now = 0
     for who, opcode, advance, payload in sequence:
@@ -225,7 +217,7 @@ def test_responder_on_random_message_sequences(sequence, capacity):
         before = r.failures
         if who == "honest":
             if pending.opcode is None:
-                honest = pase.PaseInitiator(Ctx(now), PASSCODE, 99)
+                honest = pase.PaseInitiator(Clockless(now), PASSCODE, 99)
                 pending = honest.start(now)
             out = r.on_message("A", pending.opcode, pending.payload, now)
             pending = honest.on_message(out.opcode, out.payload, now) if out.opcode is not None else pase.Output()
@@ -262,7 +254,7 @@ initiator_steps = st.tuples(st.sampled_from(sorted(VALID) + [0x30]), st.integers
 @FUZZ
 @given(st.lists(initiator_steps, min_size=1, max_size=8), st.booleans())
 def test_initiator_on_random_message_sequences(sequence, knows_pbkdf):
-    i = pase.PaseInitiator(Ctx(5), PASSCODE, 9, pbkdf_parameters=(1000, SALT) if knows_pbkdf else None)
+    i = pase.PaseInitiator(Clockless(5), PASSCODE, 9, pbkdf_parameters=(1000, SALT) if knows_pbkdf else None)
     check_output(i.start(0))
     now = 0
     ended = 0
@@ -281,9 +273,9 @@ def test_initiator_on_random_message_sequences(sequence, knows_pbkdf):
 @given(st.integers(0, 4), st.lists(mutation, min_size=1, max_size=3), st.integers(1, 1000))
 def test_handshake_with_one_message_mutated_in_transit(which, mutations, seed):
     ids = Ids(2)
-    r = pase.PaseResponder(Ctx(seed), ids, VERIFIER, SALT, 1000)
+    r = pase.PaseResponder(Clockless(seed), ids, VERIFIER, SALT, 1000)
     r.open_window(0)
-    i = pase.PaseInitiator(Ctx(seed + 1), PASSCODE, 77)
+    i = pase.PaseInitiator(Clockless(seed + 1), PASSCODE, 77)
     out = i.start(0)
     sent = 0
     r_events, i_events = [], []

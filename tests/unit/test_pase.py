@@ -44,6 +44,7 @@ from micromatter.session.errors import SessionBusyError
 from micromatter.session.params import SessionParameters
 from micromatter.session.secure import derive_session_keys
 from micromatter.tlv import TlvDuplicateTagError, TlvWriter, encode
+from sessionkit import Clockless
 from support import Rng, port, raises, unhex
 
 PASSCODE = 20202021
@@ -57,17 +58,6 @@ def verifier():
     if not _verifier:
         _verifier.append(spake2p.PasscodeVerifier.from_passcode(port().crypto, PASSCODE, SALT, ITERATIONS))
     return _verifier[0]
-
-
-class Ctx:
-    """The port's crypto with deterministic randomness."""
-
-    def __init__(self, seed):
-        self.crypto = port().crypto
-        self._rng = Rng(seed)
-
-    def random_bytes(self, n):
-        return self._rng.bytes(n)
 
 
 class Ids:
@@ -90,13 +80,13 @@ class Ids:
 
 
 def responder(seed=1, ids=None, **kwargs):
-    r = PaseResponder(Ctx(seed), Ids() if ids is None else ids, verifier(), SALT, ITERATIONS, **kwargs)
+    r = PaseResponder(Clockless(seed), Ids() if ids is None else ids, verifier(), SALT, ITERATIONS, **kwargs)
     r.open_window(0)
     return r
 
 
 def initiator(passcode=PASSCODE, seed=2, session_id=0x77, **kwargs):
-    return PaseInitiator(Ctx(seed), passcode, session_id, **kwargs)
+    return PaseInitiator(Clockless(seed), passcode, session_id, **kwargs)
 
 
 def run(i, r, peer="A", now=0, tamper=None):
@@ -523,7 +513,7 @@ def test_attempt_limit_locks_pase_until_the_window_reopens():
 
 def test_closed_window_refuses_and_closing_drops_the_handshake():
     ids = Ids()
-    r = PaseResponder(Ctx(1), ids, verifier(), SALT, ITERATIONS)
+    r = PaseResponder(Clockless(1), ids, verifier(), SALT, ITERATIONS)
     assert r.state == CLOSED
     out = r.on_message("A", PBKDF_PARAM_REQUEST, request(), 0)
     assert report_of(out).protocol_code == status.INVALID_PARAMETER and not ids.used
@@ -711,19 +701,20 @@ def test_status_report_codec():
 
 def test_argument_errors():
     v = verifier()
-    for args in ((object(), Ids(), v, SALT, 1000), (Ctx(1), object(), v, SALT, 1000), (Ctx(1), Ids(), b"v", SALT, 1000),
-                 (Ctx(1), Ids(), v, b"short", 1000), (Ctx(1), Ids(), v, SALT, 10)):
+    c = Clockless(1)
+    for args in ((object(), Ids(), v, SALT, 1000), (c, object(), v, SALT, 1000), (c, Ids(), b"v", SALT, 1000),
+                 (c, Ids(), v, b"short", 1000), (c, Ids(), v, SALT, 10)):
         raises(PaseArgumentError, PaseResponder, *args)
-    raises(PaseArgumentError, PaseResponder, Ctx(1), Ids(), v, SALT, 1000, parameters={})
-    raises(PaseArgumentError, PaseResponder, Ctx(1), Ids(), v, SALT, 1000, timeout_ms=0)
+    raises(PaseArgumentError, PaseResponder, Clockless(1), Ids(), v, SALT, 1000, parameters={})
+    raises(PaseArgumentError, PaseResponder, Clockless(1), Ids(), v, SALT, 1000, timeout_ms=0)
     r = responder()
     raises(PaseArgumentError, r.open_window, 0, v, None, 1000)
     raises(PaseArgumentError, r.on_message, "A", 0x100, b"", 0)
     raises(PaseArgumentError, r.on_message, "A", PAKE1, b"", -1)
-    raises(PaseArgumentError, PaseInitiator, Ctx(1), 1 << 27, 5)
-    raises(PaseArgumentError, PaseInitiator, Ctx(1), 5, 0)
-    raises(PaseArgumentError, PaseInitiator, Ctx(1), 5, 1, pbkdf_parameters=(1000,))
-    raises(PaseArgumentError, PaseInitiator, Ctx(1), 5, 1, pbkdf_parameters=(999, SALT))
+    raises(PaseArgumentError, PaseInitiator, Clockless(1), 1 << 27, 5)
+    raises(PaseArgumentError, PaseInitiator, Clockless(1), 5, 0)
+    raises(PaseArgumentError, PaseInitiator, Clockless(1), 5, 1, pbkdf_parameters=(1000,))
+    raises(PaseArgumentError, PaseInitiator, Clockless(1), 5, 1, pbkdf_parameters=(999, SALT))
     i = initiator()
     i.start(0)
     raises(PaseStateError, i.start, 0)

@@ -153,14 +153,19 @@ def random_scalar(random_bytes):
 
 
 class _Party:
-    """What both roles share: the context, identities, w0 and, after round two, the keys."""
+    """What both roles share: the context, identities, w0, the share ``scalar*G + w0*point`` (65 bytes) and,
+    after round two, Z, V and the keys."""
 
-    def __init__(self, crypto, context, w0, id_prover, id_verifier):
+    def __init__(self, crypto, context, w0, scalar, point, id_prover, id_verifier):
         self.crypto = crypto
         self.context = bytes(context)
         self.id_prover = bytes(id_prover)
         self.id_verifier = bytes(id_verifier)
         self.w0 = _scalar(w0, "w0")
+        self._s = random_scalar(crypto.random_bytes) if scalar is None else _scalar(scalar, "the share's scalar")
+        if not self._s:
+            raise InvalidScalarError("the share's scalar must not be zero")
+        self.share = p256.encode_point(p256.mul_add(self._s, p256.G, self.w0, point))
         self.Z = None
         self.V = None
         self.tt_hash = None
@@ -184,12 +189,9 @@ class Prover(_Party):
     """The passcode side (Matter: the commissioner, PASE initiator).  ``x`` is for test vectors only."""
 
     def __init__(self, crypto, context, w0, w1, x=None, id_prover=b"", id_verifier=b""):
-        _Party.__init__(self, crypto, context, w0, id_prover, id_verifier)
         self.w1 = _scalar(w1, "w1")
-        self._x = random_scalar(crypto.random_bytes) if x is None else _scalar(x, "x")
-        if not self._x:
-            raise InvalidScalarError("x must not be zero")
-        self.X = p256.encode_point(p256.mul_add(self._x, p256.G, self.w0, M))
+        _Party.__init__(self, crypto, context, w0, x, M, id_prover, id_verifier)
+        self.X = self.share
         self.cA = None
         self._finished = False
 
@@ -204,7 +206,7 @@ class Prover(_Party):
         Yp = p256.decode_point(Y)
         Y = p256.encode_point(Yp)
         n = p256.N
-        x, w0, w1 = self._x, self.w0, self.w1
+        x, w0, w1 = self._s, self.w0, self.w1
         # Y - w0*N multiplied by x and by w1, each as one two-term product.
         Z = p256.mul_add(x, Yp, n - x * w0 % n, N)
         V = p256.mul_add(w1, Yp, n - w1 * w0 % n, N)
@@ -219,14 +221,11 @@ class Verifier(_Party):
     """The verifier side (Matter: the device, PASE responder), from ``w0`` and the point ``L``."""
 
     def __init__(self, crypto, context, w0, L, y=None, id_prover=b"", id_verifier=b""):
-        _Party.__init__(self, crypto, context, w0, id_prover, id_verifier)
         if not p256.is_on_curve(L):
             raise InvalidPointError("L is not a point of P-256")
         self.L = L
-        self._y = random_scalar(crypto.random_bytes) if y is None else _scalar(y, "y")
-        if not self._y:
-            raise InvalidScalarError("y must not be zero")
-        self.Y = p256.encode_point(p256.mul_add(self._y, p256.G, self.w0, N))
+        _Party.__init__(self, crypto, context, w0, y, N, id_prover, id_verifier)
+        self.Y = self.share
         self._expected_cA = None
         self._responded = False
         self.confirmed = False
@@ -239,7 +238,7 @@ class Verifier(_Party):
         Xp = p256.decode_point(X)
         X = p256.encode_point(Xp)
         n = p256.N
-        y = self._y
+        y = self._s
         Z = p256.mul_add(y, Xp, n - y * self.w0 % n, M)  # y*(X - w0*M)
         V = p256.mul(y, self.L)
         self._keys(X, self.Y, Z, V)

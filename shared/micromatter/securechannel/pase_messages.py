@@ -264,6 +264,16 @@ class PbkdfParamResponse:
         )
 
 
+def _encode_bytes(*values):
+    """An anonymous structure of byte strings under context tags 1, 2, ... (the Pake messages)."""
+    w = TlvWriter()
+    w.start_struct(None)
+    for i in range(len(values)):
+        w.bytes(i + 1, values[i])
+    w.end_container()
+    return w.getvalue()
+
+
 def _check_point(value, name):
     if not isinstance(value, (bytes, bytearray)) or len(value) != POINT_LENGTH or value[0] != 4:
         raise PaseMessageError(name + " must be a 65-byte uncompressed point")
@@ -283,11 +293,7 @@ class Pake1:
         self.pA = _check_point(pA, "pA")
 
     def encode(self):
-        w = TlvWriter()
-        w.start_struct(None)
-        w.bytes(1, self.pA)
-        w.end_container()
-        return w.getvalue()
+        return _encode_bytes(self.pA)
 
     @staticmethod
     def decode(payload):
@@ -302,12 +308,7 @@ class Pake2:
         self.cB = _check_mac(cB, "cB")
 
     def encode(self):
-        w = TlvWriter()
-        w.start_struct(None)
-        w.bytes(1, self.pB)
-        w.bytes(2, self.cB)
-        w.end_container()
-        return w.getvalue()
+        return _encode_bytes(self.pB, self.cB)
 
     @staticmethod
     def decode(payload):
@@ -322,11 +323,7 @@ class Pake3:
         self.cA = _check_mac(cA, "cA")
 
     def encode(self):
-        w = TlvWriter()
-        w.start_struct(None)
-        w.bytes(1, self.cA)
-        w.end_container()
-        return w.getvalue()
+        return _encode_bytes(self.cA)
 
     @staticmethod
     def decode(payload):
