@@ -72,17 +72,8 @@ class Outgoing(Reply):
         self.exchange = exchange
 
 
-class _Item:
-    """One entry of a report: an attribute to read, a path status or an event path status."""
-
-    def __init__(self, kind, cluster=None, attr=None, path=None, code=0):
-        self.kind = kind
-        self.cluster = cluster
-        self.attr = attr
-        self.path = path  # (endpoint, cluster, attribute) for a status, an EventPath for an event status,
-        # the EventRecord for event data
-        self.code = code
-        self.list_start = -1  # >= 0: the list is being sent item by item from this index
+# Report items are tuples: (_DATA, cluster, attr), (_STATUS, (endpoint, cluster, attribute), status),
+# (_EVENT_STATUS, event path, status), (_EVENT_DATA, event record, None).
 
 
 class _Timed:
@@ -113,6 +104,7 @@ class _Reporting:
         self.deadline_ms = deadline_ms
         self.priming = priming
         self.pending = None
+        self.list_start = -1  # >= 0: ``pending`` is a list being sent item by item from this index
         self.finished = False  # the last chunk went out
 
     def next_item(self):
@@ -431,7 +423,7 @@ class Engine:
             else:
                 continue
             if self._may_read_event(subject, record):
-                yield _Item(_EVENT_DATA, path=record)
+                yield (_EVENT_DATA, record, None)
 
     def _read_items(self, subject, paths, event_paths, filters, event_min=0):
         """Expand request paths into report items, in request order (a generator: chunks resume it)."""
@@ -441,14 +433,14 @@ class Engine:
                 try:
                     cluster, attr = resolve_attribute(node, p)
                 except StatusError as e:
-                    yield _Item(_STATUS, path=(p.endpoint, p.cluster, p.attribute), code=e.status)
+                    yield (_STATUS, (p.endpoint, p.cluster, p.attribute), e.status)
                     continue
                 if self._version_filtered(cluster, filters):
                     continue
                 if not self._may_read(subject, cluster, attr):
-                    yield _Item(_STATUS, path=(p.endpoint, p.cluster, p.attribute), code=status.UNSUPPORTED_ACCESS)
+                    yield (_STATUS, (p.endpoint, p.cluster, p.attribute), status.UNSUPPORTED_ACCESS)
                     continue
-                yield _Item(_DATA, cluster, attr)
+                yield (_DATA, cluster, attr)
             else:
                 skip = None
                 for cluster, attr in expand_attribute(node, p):
@@ -458,7 +450,7 @@ class Engine:
                         skip = cluster
                         continue
                     if self._may_read(subject, cluster, attr):
-                        yield _Item(_DATA, cluster, attr)
+                        yield (_DATA, cluster, attr)
         for p in event_paths:
             if not p.is_concrete():
                 continue
@@ -470,7 +462,7 @@ class Engine:
                 if not self.acl.check(subject, p.endpoint, p.cluster, event.read, cluster.endpoint.device_type_ids):
                     raise StatusError(status.UNSUPPORTED_ACCESS)
             except StatusError as e:
-                yield _Item(_EVENT_STATUS, path=p, code=e.status)
+                yield (_EVENT_STATUS, p, e.status)
         if event_paths:
             for item in self._event_items(subject, event_paths, event_min):
                 yield item
@@ -491,7 +483,7 @@ class Engine:
                     else:
                         continue
                 if self._may_read(sub.subject, cluster, attr):
-                    yield _Item(_DATA, cluster, attr)
+                    yield (_DATA, cluster, attr)
 
     # --- chunked ReportData encoding ------------------------------------------------------
 
@@ -510,7 +502,7 @@ class Engine:
             item = state.next_item()
             if item is None:
                 break
-            if item.list_start < 0:  # not a list already being sent item by item
+            if state.list_start < 0:  # not a list already being sent item by item
                 pos, depth, open_array = w.pos, w.depth, array
                 try:
                     array = self._encode_item(w, item, ctx, array, count)
@@ -523,12 +515,12 @@ class Engine:
                     state.pending = item  # the next chunk starts with it
                     more = True
                     break
-                if item.kind != _DATA or not item.attr.is_list:
+                if item[0] != _DATA or not item[2].is_list:
                     # Not even this fits an empty message: drop the path rather than loop forever.
                     log.error("im", "report item larger than a message")
                     continue
-            array = self._split_list(w, item, ctx, array)
-            if item.list_start >= 0:
+            array = self._split_list(w, state, item, ctx, array)
+            if state.list_start >= 0:
                 state.pending = item
                 more = True
                 break
@@ -553,13 +545,14 @@ class Engine:
         return tag
 
     def _encode_item(self, w, item, ctx, array, count):
-        if item.kind == _EVENT_STATUS:
+        kind = item[0]
+        if kind == _EVENT_STATUS:
             array = self._open_array(w, array, 2)
-            msg.write_event_status(w, None, item.path, item.code)
+            msg.write_event_status(w, None, item[1], item[2])
             return array
-        if item.kind == _EVENT_DATA:
+        if kind == _EVENT_DATA:
             array = self._open_array(w, array, 2)
-            record = item.path
+            record = item[1]
             msg.write_event_data(w, None, record.endpoint_id, record.cluster_id, record.event.id, record.number,
                                  record.event.priority, record.time_ms)
             codec.encode_struct(w, 7, record.event.type, record.fields)
@@ -567,13 +560,13 @@ class Engine:
             w.end_container()
             return array
         array = self._open_array(w, array, 1)
-        if item.kind == _STATUS:
-            ep, cl, at = item.path
+        if kind == _STATUS:
+            ep, cl, at = item[1]
             w.start_struct(None)
-            msg.write_attribute_status(w, 0, ep, cl, at, item.code)
+            msg.write_attribute_status(w, 0, ep, cl, at, item[2])
             w.end_container()
             return array
-        cluster, attr = item.cluster, item.attr
+        cluster, attr = item[1], item[2]
         try:
             value = self._read_value(cluster, attr, ctx)
         except Exception as e:  # one attribute failing must not fail the whole report
@@ -621,11 +614,12 @@ class Engine:
             hide = item.get(T.FABRIC_INDEX_TAG) != ctx.subject.fabric_index
         codec.encode(w, tag, element, item, hide)
 
-    def _split_list(self, w, item, ctx, array):
-        """Send a list too long for one message as an empty list followed by one append per item."""
-        cluster, attr = item.cluster, item.attr
+    def _split_list(self, w, state, item, ctx, array):
+        """Send a list too long for one message as an empty list followed by one append per item;
+        ``state.list_start`` is the next item to send, -1 once the list is done."""
+        cluster, attr = item[1], item[2]
         value = self._read_value(cluster, attr, ctx)
-        start = item.list_start
+        start = state.list_start
         array = self._open_array(w, array, 1)
         if start < 0:
             self._write_data_ib(w, cluster, attr, [], ctx, WHOLE)
@@ -636,12 +630,12 @@ class Engine:
                 self._write_data_ib(w, cluster, attr, value[i], ctx, APPEND)
             except TlvBufferFullError:
                 w.rewind(pos, depth)
-                if i == start and item.list_start >= 0:
+                if i == start and state.list_start >= 0:
                     log.error("im", "list item larger than a message")
                     continue
-                item.list_start = i
+                state.list_start = i
                 return array
-        item.list_start = -1
+        state.list_start = -1
         return array
 
     # --- write -----------------------------------------------------------------------
