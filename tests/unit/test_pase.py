@@ -711,6 +711,8 @@ def test_argument_errors():
     raises(PaseArgumentError, r.open_window, 0, v, None, 1000)
     raises(PaseArgumentError, r.on_message, "A", 0x100, b"", 0)
     raises(PaseArgumentError, r.on_message, "A", PAKE1, b"", -1)
+    raises(PaseArgumentError, r.on_message, "A", PAKE1, None, 0)
+    raises(PaseArgumentError, initiator().on_message, PAKE2, "text", 0)
     raises(PaseArgumentError, PaseInitiator, Clockless(1), 1 << 27, 5)
     raises(PaseArgumentError, PaseInitiator, Clockless(1), 5, 0)
     raises(PaseArgumentError, PaseInitiator, Clockless(1), 5, 1, pbkdf_parameters=(1000,))

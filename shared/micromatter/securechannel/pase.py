@@ -167,6 +167,13 @@ def _check_time(now_ms):
     return _check_int(now_ms, "now_ms", 0, 1 << 62)
 
 
+def _payload(payload):
+    """A private copy of the message payload (the glue may reuse its receive buffer)."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise PaseArgumentError("payload must be bytes-like")
+    return bytes(payload)
+
+
 def _parameters(value):
     if value is None:
         return SessionParameters()
@@ -299,7 +306,7 @@ class PaseResponder:
         apart, e.g. its unsecured session and exchange; compared with ==)."""
         _check_time(now_ms)
         _check_int(opcode, "opcode", 0, 0xFF)
-        payload = bytes(payload)
+        payload = _payload(payload)
         out = Output()
         self._expire(now_ms, out)
         if self.in_progress() and peer == self.peer:
@@ -445,10 +452,10 @@ class PaseInitiator:
     def on_message(self, opcode, payload, now_ms):
         """Handle one secure-channel message from the responder (on the handshake's exchange)."""
         _check_int(opcode, "opcode", 0, 0xFF)
+        payload = _payload(payload)
         out = self.on_timer(now_ms)
         if self.next_deadline() is None:  # not started, finished, or just timed out: nothing to answer
             return out
-        payload = bytes(payload)
         try:
             if opcode == STATUS_REPORT:
                 report = StatusReport.decode(payload)
