@@ -21,7 +21,8 @@ controllers in the other namespace, everything bounded and cleaned up. Figures:
   controller that kept running *without* expiring its session: time from the start of that read until data
   arrived, failed attempts on the stale session included.
 - ``mjs_commission``: matter.js commissioning as a second fabric (window opened by CHIP).
-- ``device_peak_rss``: the highest peak RSS (VmHWM from /proc) of the device's processes over its runs.
+- ``device_peak_rss``: the device's peak RSS (VmHWM from /proc, summed over its processes if it has several,
+  each listed), the highest over its runs; sampled just before each stop.
 
 Device restarts are SIGKILL (a power cut) unless ``--restart term``.
 """
@@ -141,7 +142,7 @@ def measure(spec, figs, rundir):
             if device.peak_rss:
                 top = max(device.peak_rss, key=lambda s: s["kb"])
                 figs.emit("device_peak_rss", top["kb"], "kB", run=top["run"], runs=len(device.peak_rss),
-                          processes=[p["comm"] for p in top["processes"]])
+                          processes=[{"comm": p["comm"], "kb": p["kb"]} for p in top["processes"]])
             else:
                 figs.fail("device_peak_rss", "no sample")
 
