@@ -438,8 +438,11 @@ class ExchangeManager:
             self._drop_unused(session)
             return
         e = self._allocate(session, xid, 0, handler, peer, now_ms)
-        if e < 0:  # no ack either: the peer retries, maybe once a slot is free (as connectedhomeip)
-            log.warning(_TAG, "exchange table full: dropped %r opcode 0x%02x" % (session, opcode))
+        if e < 0:
+            # The session core has taken the message's counter already, so a retransmission would only be
+            # acked as a duplicate: answer the protocol's Busy now (or, without one, drop it unacked).
+            log.warning(_TAG, "exchange table full: opcode 0x%02x answered Busy" % opcode)
+            self._busy_without_exchange(handler, session, peer, xid, counter if reliable else NO_ACK, now_ms)
             self._drop_unused(session)
             return
         if reliable:
@@ -479,6 +482,18 @@ class ExchangeManager:
                 log.warning(_TAG, "no Busy reply: %r" % err)
         self._flush_ack(e, now_ms)
         self._maybe_free(e)
+
+    def _busy_without_exchange(self, handler, session, peer, xid, ack, now_ms):
+        try:
+            reply = handler.busy_reply()
+            if reply is None:
+                return
+            n = self._seal(session, xid, 0, 0, reply[0], reply[1], reply[2], False, ack, now_ms)
+        except Exception as err:
+            log.warning(_TAG, "no Busy reply: %r" % err)
+            return
+        self._tx_entry = len(self._out.messages)
+        self._out.messages.append((self._tx_view[0:n], peer))
 
     # --- exchange slots ---------------------------------------------------------------------------
 
