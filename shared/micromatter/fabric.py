@@ -69,6 +69,7 @@ class Fabric:
         label="",
         compressed_fabric_id=None,
         operational_ipk=None,
+        credentials=None,
     ):
         self.fabric_index = check_fabric_index(fabric_index)
         self.fabric_id = _check_int(fabric_id, "fabric_id", 1, 0xFFFFFFFFFFFFFFFF)
@@ -86,6 +87,9 @@ class Fabric:
         self.operational_ipk = None if operational_ipk is None else _check_bytes(operational_ipk, "operational_ipk", 16)
         # Our node id as 8 little-endian bytes: the CASE nonce wants it in wire order.
         self.node_id_le = bytes(((self.node_id >> (8 * i)) & 0xFF) for i in range(8))
+        if credentials is not None and not isinstance(credentials, OperationalCredentials):
+            raise FabricError("credentials must be OperationalCredentials")
+        self.credentials = credentials  # what CASE needs; None for a fabric known only by its ids
 
     @staticmethod
     def create(crypto, fabric_index, fabric_id, node_id, root_public_key, epoch_key, vendor_id=TEST_VENDOR_ID, label=""):
@@ -94,6 +98,24 @@ class Fabric:
         return Fabric(
             fabric_index, fabric_id, node_id, root_public_key, vendor_id, label, cfid, operational_ipk(crypto, epoch_key, cfid)
         )
+
+    @staticmethod
+    def from_credentials(crypto, fabric_index, noc, icac, rcac, operational_private_key, epoch_key,
+                         vendor_id=TEST_VENDOR_ID, label=""):
+        """A fabric from its operational credentials (TLV certificates, our private key, the IPK epoch key):
+        ids from the NOC, root key from the RCAC, compressed id and IPK derived.  The chain itself is
+        checked where it is installed (AddNOC: ``certs.chain.validate_chain``), not here."""
+        from micromatter.certs import opcert  # the certificates package imports this module
+
+        creds = OperationalCredentials(crypto, noc, icac, rcac, operational_private_key, epoch_key)
+        cert = opcert.decode(creds.noc)
+        root = opcert.decode(creds.rcac)
+        if cert.node_id is None or cert.fabric_id is None:
+            raise FabricError("the NOC names no node id or fabric id")
+        fabric = Fabric.create(crypto, fabric_index, cert.fabric_id, cert.node_id, root.public_key, creds.epoch_key,
+                               vendor_id, label)
+        fabric.credentials = creds
+        return fabric
 
     def compressed_fabric_id_int(self):
         """The compressed fabric id as an int (big-endian, as in operational instance names)."""
@@ -122,3 +144,26 @@ class Fabric:
 
     def __repr__(self):
         return "Fabric(index=%d, fabric_id=0x%x, node_id=0x%x)" % (self.fabric_index, self.fabric_id, self.node_id)
+
+
+class OperationalCredentials:
+    """What CASE needs of a fabric besides its ids: our ``noc``, ``icac`` (or None) and the fabric's
+    ``rcac`` as TLV bytes, our operational key pair (``private_key`` 32 bytes, ``public_key`` 65 bytes,
+    checked against each other) and the IPK ``epoch_key`` (16 bytes) the operational IPK comes from."""
+
+    def __init__(self, crypto, noc, icac, rcac, private_key, epoch_key):
+        self.noc = _check_cert(noc, "noc")
+        self.icac = None if icac is None else _check_cert(icac, "icac")
+        self.rcac = _check_cert(rcac, "rcac")
+        self.private_key = _check_bytes(private_key, "operational private key", 32)
+        self.epoch_key = _check_bytes(epoch_key, "epoch_key", 16)
+        try:
+            self.public_key = bytes(crypto.p256_public_key(self.private_key))
+        except MatterError as e:
+            raise FabricError("operational private key: " + str(e))
+
+
+def _check_cert(value, name):
+    if not isinstance(value, (bytes, bytearray, memoryview)) or not 1 <= len(value) <= 400:
+        raise FabricError(name + " must be a TLV certificate (1..400 bytes)")
+    return bytes(value)

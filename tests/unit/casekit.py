@@ -1,0 +1,107 @@
+"""Helpers for the CASE tests (both runtimes): test fabrics with real certificates, session managers, and a
+driver that runs a handshake between our initiator and our responder."""
+
+from micromatter.certs import issue
+from micromatter.fabric import Fabric
+from micromatter.securechannel.case import CaseInitiator, CaseResponder
+from micromatter.session.manager import SessionManager
+from micromatter.storage import MemoryStorage
+from support import Rng, port
+
+EPOCH_KEY = bytes(range(0x40, 0x50))
+
+
+class Ctx:
+    """The port's crypto with deterministic randomness."""
+
+    def __init__(self, seed):
+        self.crypto = port().crypto
+        self._rng = Rng(seed)
+
+    def random_bytes(self, n):
+        return self._rng.bytes(n)
+
+
+class Authority:
+    """A fabric's certificate authority: a root (and an ICAC unless ``icac`` is False) issuing NOCs."""
+
+    def __init__(self, fabric_id=0xFAB1, icac=True, rcac_id=1, epoch_key=EPOCH_KEY):
+        crypto = port().crypto
+        self.crypto = crypto
+        self.fabric_id = fabric_id
+        self.epoch_key = epoch_key
+        self.root_key, root_pub = crypto.p256_generate()
+        self.rcac = issue.make_rcac(crypto, self.root_key, root_pub, rcac_id, fabric_id)
+        self.icac = None
+        self.signer, self.signer_key = self.rcac, self.root_key
+        if icac:
+            key, pub = crypto.p256_generate()
+            self.icac = issue.make_icac(crypto, self.rcac, self.root_key, pub, rcac_id + 1, fabric_id)
+            self.signer, self.signer_key = self.icac, key
+
+    def noc(self, node_id, cats=(), public_key=None, fabric_id=None):
+        """(NOC TLV, private key) for ``node_id`` (a fresh key pair unless ``public_key`` is given)."""
+        private = None
+        if public_key is None:
+            private, public_key = self.crypto.p256_generate()
+        cert = issue.make_noc(self.crypto, self.signer, self.signer_key, public_key, node_id,
+                              fabric_id or self.fabric_id, cats)
+        return cert.encode(), private
+
+    def fabric(self, node_id, index=1, cats=(), epoch_key=None):
+        """A ``Fabric`` with credentials for our node ``node_id``."""
+        noc, private = self.noc(node_id, cats)
+        return Fabric.from_credentials(self.crypto, index, noc, None if self.icac is None else self.icac.encode(),
+                                       self.rcac.encode(), private, epoch_key or self.epoch_key)
+
+
+def manager(storage=None, seed=1, **kwargs):
+    return SessionManager(Ctx(seed), MemoryStorage() if storage is None else storage, **kwargs)
+
+
+class Side:
+    """One node: its fabrics, session manager and (for a device) CASE responder."""
+
+    def __init__(self, fabrics, seed=1, storage=None, **responder_args):
+        self.fabrics = list(fabrics)
+        self.storage = MemoryStorage() if storage is None else storage
+        self.sessions = manager(self.storage, seed)
+        self.sessions.init_from_storage(self.fabrics)
+        self.ctx = Ctx(seed + 1000)
+        self.responder = CaseResponder(self.ctx, self.sessions, self.fabrics, **responder_args)
+
+    def initiator(self, fabric, peer_node_id, now=0, **kwargs):
+        sid = self.sessions.get_next_available_session_id(now, fabric, peer_node_id)
+        return CaseInitiator(self.ctx, self.sessions, fabric, peer_node_id, sid, **kwargs)
+
+
+def run(i, r, peer="A", now=0, tamper=None, trace=None):
+    """Drive a handshake between initiator ``i`` and responder ``r`` (a ``CaseResponder``);
+    ``tamper(opcode, payload)`` may rewrite messages in transit; ``trace`` collects (side, opcode, payload).
+    Returns (responder outputs, initiator outputs)."""
+    out = i.start(now)
+    i_outs = [out]
+    r_outs = []
+    for _ in range(6):
+        if out.opcode is None:
+            break
+        payload = out.payload if tamper is None else tamper(out.opcode, out.payload)
+        if trace is not None:
+            trace.append(("i", out.opcode, payload))
+        reply = r.on_message(peer, out.opcode, payload, now)
+        r_outs.append(reply)
+        if reply.opcode is None:
+            break
+        payload = reply.payload if tamper is None else tamper(reply.opcode, reply.payload)
+        if trace is not None:
+            trace.append(("r", reply.opcode, payload))
+        out = i.on_message(reply.opcode, payload, now)
+        i_outs.append(out)
+    return r_outs, i_outs
+
+
+def events(outputs):
+    found = []
+    for out in outputs:
+        found.extend(out.events)
+    return found
