@@ -173,6 +173,7 @@ class SecureChannel(ProtocolHandler):
 
     def _unsolicited_report(self, exchange, opcode, payload, now_ms):
         session = exchange.session
+        peer = exchange.peer
         exchange.close(now_ms)
         if opcode != STATUS_REPORT:
             return
@@ -187,7 +188,6 @@ class SecureChannel(ProtocolHandler):
         if not session.is_live():
             return
         session_id = session.id
-        peer = exchange.peer
         self.exchanges.session_closed(session)
         try:
             self.sessions.remove_session(session_id)
