@@ -546,6 +546,8 @@ def test_argument_errors():
     r = device.responder
     raises(CaseArgumentError, r.on_message, "A", SIGMA1, b"", -1)
     raises(CaseArgumentError, r.on_message, "A", 0x100, b"", 0)
+    raises(CaseArgumentError, r.on_message, "A", SIGMA1, 5, 0)
+    raises(CaseArgumentError, r.on_message, "A", SIGMA1, None, 0)
     f = controller.fabrics[0]
     raises(CaseArgumentError, CaseInitiator, ctx, sessions, "fabric", DEVICE, 1)
     from micromatter.fabric import Fabric
@@ -557,6 +559,7 @@ def test_argument_errors():
     i = CaseInitiator(ctx, controller.sessions, f, DEVICE, 1)
     raises(CaseArgumentError, i.start, None)
     raises(CaseArgumentError, i.on_message, -1, b"", 0)
+    raises(CaseArgumentError, i.on_message, SIGMA2, [1, 2], 0)
     assert issubclass(CaseArgumentError, MatterError)
 
 

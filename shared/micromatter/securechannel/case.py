@@ -210,6 +210,13 @@ def _check_context(context):
         raise CaseArgumentError("context must provide crypto and random_bytes (a Port)")
 
 
+def _payload(payload):
+    """A private copy of the message payload (the glue may reuse its receive buffer)."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise CaseArgumentError("payload must be bytes-like")
+    return bytes(payload)
+
+
 def _parameters(value):
     if value is None:
         return SessionParameters()
@@ -325,7 +332,7 @@ class CaseResponder:
         compared with ==)."""
         _check_time(now_ms)
         _check_int(opcode, "opcode", 0, 0xFF)
-        payload = bytes(payload)
+        payload = _payload(payload)
         out = Output()
         self._expire(now_ms, out)
         if self.in_progress() and peer == self.peer:
@@ -588,10 +595,10 @@ class CaseInitiator:
     def on_message(self, opcode, payload, now_ms):
         """Handle one secure-channel message from the responder (on the handshake's exchange)."""
         _check_int(opcode, "opcode", 0, 0xFF)
+        payload = _payload(payload)
         out = self.on_timer(now_ms)
         if self.next_deadline() is None:  # not started, finished, or just timed out: nothing to answer
             return out
-        payload = bytes(payload)
         try:
             if opcode == STATUS_REPORT:
                 report = StatusReport.decode(payload)
