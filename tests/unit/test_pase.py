@@ -271,7 +271,8 @@ def test_wrong_passcode_is_counted_and_creates_no_session():
     assert isinstance(mine, Failed) and isinstance(mine.error, spake2p.ConfirmationError)
     assert mine.status == status.INVALID_PARAMETER
     sent = report_of(i_outs[-1])
-    assert (sent.general_code, sent.protocol_id, sent.protocol_code) == (status.GENERAL_FAILURE, 0, status.INVALID_PARAMETER)
+    assert (sent.general_code, sent.protocol_id, sent.protocol_code) == (
+        status.GENERAL_FAILURE, 0, status.INVALID_PARAMETER)
     (theirs,) = events(r_outs)
     assert isinstance(theirs, Failed) and isinstance(theirs.error, PasePeerStatusError)
     assert theirs.status == status.INVALID_PARAMETER and theirs.local_session_id == 0x100
@@ -562,7 +563,8 @@ def test_malformed_messages_fail_the_handshake_cleanly():
     i.start(0)
     resp = PbkdfParamResponse(Rng(99).bytes(32), Rng(3).bytes(32), 9, ITERATIONS, SALT).encode()
     out = i.on_message(PBKDF_PARAM_RESPONSE, resp, 0)
-    assert isinstance(out.events[0].error, PaseFieldRangeError) and report_of(out).protocol_code == status.INVALID_PARAMETER
+    assert isinstance(out.events[0].error, PaseFieldRangeError)
+    assert report_of(out).protocol_code == status.INVALID_PARAMETER
     i = initiator(seed=2)
     i.start(0)
     resp = PbkdfParamResponse(Rng(2).bytes(32), Rng(3).bytes(32), 9).encode()

@@ -89,7 +89,8 @@ SDK_VECTORS = (
 SDK_PASSCODE = 20202021
 SDK_SALT = b"SPAKE2P Key Salt"
 SDK_VERIFIER = a2b_base64(
-    "uWFwqugDNGiEck/po7KHwwMwwqZgN10XuyBajPGuyzUEV/iree4lOrao5GuwnlQ65CJzbeUB49s31EH+NEkg0JVI5MGCQGMMT/SRPFNRODm3wH/MBiehuFc6FJ/NH6Rmzw=="
+    "uWFwqugDNGiEck/po7KHwwMwwqZgN10XuyBajPGuyzUEV/iree4lOrao5GuwnlQ65CJzbeUB49s31EH+"
+    "NEkg0JVI5MGCQGMMT/SRPFNRODm3wH/MBiehuFc6FJ/NH6Rmzw=="
 )
 SDK_PASSCODE_W1 = _int("823d264225e36f4923b43ad64f8c862a30f4a129bbf9ee8074a32d6d67586a90")
 
@@ -200,8 +201,8 @@ def _pair(crypto, w0=11, w1=22, prover_w0=None, prover_w1=None, seed=3):
     rng = Rng(seed)
     L = p256.mul_base(w1)
     context = rng.bytes(32)
-    prover = spake2p.Prover(crypto, context, w0 if prover_w0 is None else prover_w0, w1 if prover_w1 is None else prover_w1,
-                            spake2p.random_scalar(rng.bytes))
+    prover = spake2p.Prover(crypto, context, w0 if prover_w0 is None else prover_w0,
+                            w1 if prover_w1 is None else prover_w1, spake2p.random_scalar(rng.bytes))
     verifier = spake2p.Verifier(crypto, context, w0, L, spake2p.random_scalar(rng.bytes))
     return prover, verifier
 

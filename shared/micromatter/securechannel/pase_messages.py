@@ -313,7 +313,8 @@ class Pake2:
     @staticmethod
     def decode(payload):
         f = _fields(payload, "Pake2", 2)
-        return Pake2(_bytes(f, 1, "Pake2", POINT_LENGTH, POINT_LENGTH), _bytes(f, 2, "Pake2", CONFIRMATION_LENGTH, CONFIRMATION_LENGTH))
+        return Pake2(_bytes(f, 1, "Pake2", POINT_LENGTH, POINT_LENGTH),
+                     _bytes(f, 2, "Pake2", CONFIRMATION_LENGTH, CONFIRMATION_LENGTH))
 
 
 class Pake3:

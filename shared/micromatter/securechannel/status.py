@@ -71,14 +71,16 @@ class StatusReport:
         """The report in ``payload`` (bytes-like); ``StatusReportError`` if it is too short."""
         if len(payload) < HEADER_LENGTH:
             raise StatusReportError("status report shorter than 8 bytes")
-        return StatusReport(get_le(payload, 0, 2), get_le(payload, 2, 4), get_le(payload, 6, 2), payload[HEADER_LENGTH:])
+        return StatusReport(get_le(payload, 0, 2), get_le(payload, 2, 4), get_le(payload, 6, 2),
+                            payload[HEADER_LENGTH:])
 
     def is_secure_channel(self):
         return self.protocol_id == PROTOCOL_ID
 
     def is_success(self):
         """A secure-channel Success (general Success, protocol code Success): a handshake finished."""
-        return self.general_code == GENERAL_SUCCESS and self.protocol_id == PROTOCOL_ID and self.protocol_code == SUCCESS
+        return (self.general_code == GENERAL_SUCCESS and self.protocol_id == PROTOCOL_ID
+                and self.protocol_code == SUCCESS)
 
     @property
     def busy_wait_ms(self):
