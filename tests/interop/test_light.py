@@ -11,8 +11,9 @@ is how the harness itself is checked.
    (session-loop --expire) resumes its CASE session (Sigma2_Resume), no full CASE.
 3. A new controller process does a full CASE and reads.
 4. CHIP opens a commissioning window; matter.js commissions as a second fabric; both read and toggle (and
-   CHIP's subscription sees matter.js's toggle); matter.js in a new process resumes; the first admin removes its
-   own fabric (RemoveFabric) and matter.js keeps working.
+   CHIP's subscription sees matter.js's toggle); matter.js in a new process resumes, and resumes again after
+   another SIGKILL restart of the device; the first admin removes its own fabric (RemoveFabric) and matter.js
+   keeps working.
 5. In a window opened by matter.js a wrong passcode is refused; the right one then commissions CHIP again, and
    the device keeps serving both controllers.
 """
@@ -177,6 +178,21 @@ def test_4_matter_js_as_second_admin_then_first_admin_leaves(rig):
     assert t.ok, t.explain()
     r = rig.mjs.run("read")
     assert r.ok and r["value"]["OnOff"] == t["after"], r.explain()
+
+    # the second fabric's session also resumes after the device is killed and restarted
+    loop = rig.mjs.start("reconnect", cycles=2, expire=True, trigger=True, retries=1, limit=240)
+    try:
+        first = loop.wait_result(90, op="read", read_no=1)
+        assert first["ok"] is True, first
+        rig.device.restart(kill=True, timeout=90)
+        loop.fire(2)
+        run = loop.finish(120)
+    finally:
+        loop.stop()
+    assert run.ok, run.explain()
+    second = run.where(op="read", read_no=2)
+    assert [r["ok"] for r in second] == [True] and second[0]["case"] == "resumed", run.explain()
+    assert second[0]["value"]["OnOff"] == t["after"], run.explain()        # the state survived the power cut
 
     # the first admin removes its own fabric; matter.js keeps working, CHIP is out
     f = rig.chip.run("remove-fabric", nodeid=1)
