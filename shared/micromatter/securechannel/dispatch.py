@@ -22,16 +22,23 @@
   node holds no group keys and the session core drops control messages on unicast sessions, so one that
   arrives on a unicast session is not accepted: the exchange layer acknowledges it and drops it.
 - **Initiator side.** ``start_pase(peer, passcode, now_ms)`` runs our ``PaseInitiator`` over an exchange of a
-  fresh unsecured session (the commissioner's side; tests and the host tool use it); a CASE initiator
-  follows the same pattern.
+  fresh unsecured session (the commissioner's side; tests and the host tool use it); ``start_case(peer,
+  fabric, peer_node_id, now_ms)`` does the same with our ``CaseInitiator`` (resuming when a record exists).
+- **CASE.** ``enable_case`` plugs the ``CaseResponder`` (``micromatter.securechannel.case``) in; Sigma1 and
+  Sigma3 (Sigma2 on the initiator) are acked first and computed from ``on_timer``; a handshake whose
+  exchange closes (MRP gave up, no reply in time) is aborted at once, freeing the responder and its
+  reserved session id.  Events: ``CaseEstablished`` (``session``, ``is_resumption``), ``CaseFailed``.
 """
 
 from micromatter import log
 from micromatter.compat import const
 from micromatter.errors import MatterError, ProtocolError
 from micromatter.exchange import REASON_NAMES, ProtocolHandler
-from micromatter.securechannel import status
+from micromatter.securechannel import case, status
 from micromatter.securechannel.opcodes import (
+    SIGMA1,
+    SIGMA2,
+    SIGMA3,
     PAKE2,
     PBKDF_PARAM_REQUEST,
     PBKDF_PARAM_RESPONSE,
@@ -120,6 +127,7 @@ class SecureChannel(ProtocolHandler):
         self.busy_wait_ms = busy_wait_ms
         self.session_ids = SessionIds(sessions)
         self.pase = None
+        self.case = None
         self._responders = {}  # first opcode of a handshake -> its glue
         self._deferred = []  # (exchange, generation, step)
         self._initiators = []
@@ -141,6 +149,13 @@ class SecureChannel(ProtocolHandler):
             raise SecureChannelError("PASE is enabled already")
         self.pase = responder
         self.add_responder(PBKDF_PARAM_REQUEST, _PaseResponderGlue(self, responder))
+
+    def enable_case(self, responder):
+        """Answer CASE with ``responder``, a ``case.CaseResponder`` built on ``self.sessions``."""
+        if self.case is not None:
+            raise SecureChannelError("CASE is enabled already")
+        self.case = responder
+        self.add_responder(SIGMA1, _CaseResponderGlue(self, responder))
 
     # --- the exchange layer's calls ------------------------------------------------------------
 
@@ -261,6 +276,35 @@ class SecureChannel(ProtocolHandler):
             session_id = sessions.get_next_available_session_id(now_ms)
             machine = PaseInitiator(self.context, passcode, session_id, parameters, pbkdf_parameters)
             glue = _PaseInitiatorGlue(self, machine, peer)
+            exchange = self.exchanges.open(unsecured, self, now_ms, peer)
+            exchange.context = glue
+            glue.exchange = exchange
+            out = machine.start(now_ms)
+            exchange.send(out.opcode, out.payload, now_ms, expect_reply=True, timeout_ms=machine.timeout_ms)
+        except Exception:
+            if session_id:
+                _release(sessions, session_id)
+            if unsecured.is_live():
+                sessions.remove_unsecure_session(unsecured)
+            raise
+        self._initiators.append(glue)
+        return glue
+
+
+    def start_case(self, peer, fabric, peer_node_id, now_ms, parameters=None, peer_parameters=None, resume=True):
+        """Open CASE to node ``peer_node_id`` of ``fabric`` (a ``Fabric`` with credentials) at ``peer``,
+        resuming from its record if there is one (``resume``); ``CaseEstablished``/``CaseFailed`` follow as
+        events.  ``peer_parameters``: the node's MRP parameters if known (mDNS).  Returns the handshake."""
+        if len(self._initiators) >= MAX_INITIATORS:
+            raise SecureChannelError("%d handshakes already in progress" % MAX_INITIATORS)
+        sessions = self.sessions
+        unsecured = sessions.create_unsecure_session(is_initiator=True, session_parameters=peer_parameters,
+                                                     now_ms=now_ms)
+        session_id = 0
+        try:
+            session_id = sessions.get_next_available_session_id(now_ms, fabric, peer_node_id)
+            machine = case.CaseInitiator(self.context, sessions, fabric, peer_node_id, session_id, parameters, resume)
+            glue = _CaseInitiatorGlue(self, machine, peer)
             exchange = self.exchanges.open(unsecured, self, now_ms, peer)
             exchange.context = glue
             glue.exchange = exchange
@@ -441,3 +485,164 @@ class _PaseInitiatorGlue:
         out = self.machine.on_timer(now_ms)
         exchange = self.exchange
         self._apply(exchange if exchange is not None and exchange.context is self else None, out, now_ms)
+
+
+# --- CASE ------------------------------------------------------------------------------------------------
+
+
+class CaseEstablished:
+    """A CASE session is up: ``session`` (a ``SecureSession``: peer node id, CATs, fabric), its ``peer``
+    address, our role and whether it was resumed."""
+
+    def __init__(self, session, peer, is_initiator):
+        self.session = session
+        self.peer = peer
+        self.is_initiator = is_initiator
+        self.is_resumption = session.is_resumption
+
+    def __repr__(self):
+        return "<CaseEstablished %s %r>" % ("resumed" if self.is_resumption else "new", self.session)
+
+
+class CaseFailed:
+    """A CASE handshake failed: ``status`` (secure channel protocol code sent or received, or None),
+    ``error`` (why), ``busy_wait_ms`` (the responder was Busy)."""
+
+    def __init__(self, peer, is_initiator, status_code, error, busy_wait_ms=None):
+        self.peer = peer
+        self.is_initiator = is_initiator
+        self.status = status_code
+        self.error = error
+        self.busy_wait_ms = busy_wait_ms
+
+    def __repr__(self):
+        return "<CaseFailed status=%r %r>" % (self.status, self.error)
+
+
+def _apply_case(channel, exchange, out, now_ms, timeout_ms, is_initiator, peer):
+    """Turn a CASE machine's output into sessions, events and the message on ``exchange`` (None: the exchange
+    is gone, only events).  Returns the session made, if any."""
+    opcode, payload, reliable = out.opcode, out.payload, out.reliable
+    made = None
+    for event in out.events:
+        if isinstance(event, case.Established):
+            try:
+                made = event.create_session(channel.sessions, now_ms, close_callback=channel.exchanges.session_closed)
+                channel.exchanges.set_peer_address(made, peer)
+            except MatterError as e:  # its slot was evicted meanwhile: no Success for a session we lack
+                log.warning(_TAG, "CASE established but no session: %r" % e)
+                _release(channel.sessions, event.local_session_id)
+                if opcode == STATUS_REPORT:
+                    opcode, payload, reliable = None, None, True
+                    if not is_initiator:
+                        opcode, payload, reliable = STATUS_REPORT, status.busy(channel.busy_wait_ms).encode(), False
+                channel.exchanges.emit(CaseFailed(peer, is_initiator, status.BUSY, e))
+                continue
+            log.info(_TAG, "CASE session %d %s" % (made.id, "resumed" if event.is_resumption else "established"))
+            channel.exchanges.emit(CaseEstablished(made, peer, is_initiator))
+        elif isinstance(event, case.Failed):
+            if is_initiator:
+                _release(channel.sessions, event.local_session_id)
+            log.info(_TAG, "CASE failed: %r" % event)
+            channel.exchanges.emit(CaseFailed(peer, is_initiator, event.status, event.error, event.busy_wait_ms))
+    if exchange is None or not exchange.is_open:
+        return made
+    if opcode is None:
+        exchange.close(now_ms)
+    else:
+        exchange.send(opcode, payload, now_ms, expect_reply=opcode != STATUS_REPORT, reliable=reliable,
+                      timeout_ms=timeout_ms)
+    return made
+
+
+class _CaseResponderGlue:
+    """Binds the ``CaseResponder`` to its exchanges; the peer token is (unsecured session, exchange id).
+    Sigma1 and Sigma3 (ECDH, signatures) are acknowledged first and computed right after."""
+
+    def __init__(self, channel, responder):
+        self.channel = channel
+        self.responder = responder
+        self.exchange = None  # the exchange of the handshake in progress
+        self.generation = -1
+        self.token = None
+
+    def on_message(self, exchange, opcode, payload, now_ms):
+        token = (exchange.session, exchange.exchange_id)
+        if opcode == SIGMA1 or opcode == SIGMA3:
+            data = bytes(payload)
+            self.channel.defer(exchange, lambda now: self._step(exchange, token, opcode, data, now), now_ms)
+            return
+        self._step(exchange, token, opcode, payload, now_ms)
+
+    def _step(self, exchange, token, opcode, payload, now_ms):
+        out = self.responder.on_message(token, opcode, payload, now_ms)
+        if self.responder.peer == token:
+            self.exchange = exchange
+            self.generation = exchange.generation
+            self.token = token
+        _apply_case(self.channel, exchange, out, now_ms, self.responder.timeout_ms, False, exchange.peer)
+
+    def on_exchange_closed(self, exchange, reason):
+        if exchange is self.exchange and exchange.generation == self.generation:
+            self.exchange = None
+            out = self.responder.abort(self.token)
+            if out.events:
+                log.info(_TAG, "CASE exchange closed: %s" % REASON_NAMES[reason])
+                _apply_case(self.channel, None, out, 0, 0, False, exchange.peer)
+
+    def next_deadline(self):
+        return self.responder.next_deadline()
+
+    def on_timer(self, now_ms):
+        out = self.responder.on_timer(now_ms)
+        exchange = self.exchange
+        if exchange is not None and exchange.generation == self.generation and exchange.is_open:
+            _apply_case(self.channel, exchange, out, now_ms, 0, False, exchange.peer)
+        else:
+            _apply_case(self.channel, None, out, now_ms, 0, False, None)
+
+
+class _CaseInitiatorGlue:
+    """Our ``CaseInitiator`` on its exchange: ``state`` is the machine's, ``session`` the result.  Sigma2
+    (ECDH, chain, signatures) is acknowledged first and computed right after."""
+
+    def __init__(self, channel, machine, peer):
+        self.channel = channel
+        self.machine = machine
+        self.peer = peer
+        self.exchange = None
+        self.session = None
+        self.done = False
+
+    @property
+    def state(self):
+        return self.machine.state
+
+    def on_message(self, exchange, opcode, payload, now_ms):
+        if opcode == SIGMA2:
+            data = bytes(payload)
+            self.channel.defer(exchange, lambda now: self._apply(exchange, self.machine.on_message(
+                opcode, data, now), now), now_ms)
+            return
+        self._apply(exchange, self.machine.on_message(opcode, payload, now_ms), now_ms)
+
+    def _apply(self, exchange, out, now_ms):
+        if out.events and not self.done:
+            self.done = True
+            if self in self.channel._initiators:
+                self.channel._initiators.remove(self)
+        made = _apply_case(self.channel, exchange, out, now_ms, self.machine.timeout_ms, True, self.peer)
+        if made is not None:
+            self.session = made
+
+    def on_exchange_closed(self, exchange, reason):
+        if not self.done:
+            self._apply(None, self.machine.abort(), 0)
+
+    def next_deadline(self):
+        return None if self.done else self.machine.next_deadline()
+
+    def on_timer(self, now_ms):
+        exchange = self.exchange
+        self._apply(exchange if exchange is not None and exchange.context is self else None,
+                    self.machine.on_timer(now_ms), now_ms)
