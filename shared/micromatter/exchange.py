@@ -265,7 +265,7 @@ class ExchangeManager:
         self._protocol = array("H", zeros)
         self._vendor = array("H", zeros)
         self._gen = array("H", zeros)
-        self._deadline = array("q", [_NO_DEADLINE] * capacity)
+        self._deadline = [_NO_DEADLINE] * capacity  # a list: array('q') items allocate when read (MicroPython)
         self._session = [None] * capacity
         self._handler = [None] * capacity
         self._peer = [None] * capacity

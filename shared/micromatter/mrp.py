@@ -98,12 +98,13 @@ class Mrp:
         # Acknowledgements we owe, per exchange slot.
         self.ack_counter = array("I", bytes(4 * exchanges))
         self.ack_pending = bytearray(exchanges)
-        self.ack_deadline = array("q", bytes(8 * exchanges))
+        # Times are lists of ints: reading an array('q') item allocates a long int on MicroPython.
+        self.ack_deadline = [0] * exchanges
         # Messages we wait to see acknowledged.
         self.exchange = array("h", [_FREE] * capacity)
         self.counter = array("I", bytes(4 * capacity))
         self.sends = bytearray(capacity)
-        self.next_ms = array("q", bytes(8 * capacity))
+        self.next_ms = [0] * capacity
         self.length = array("H", bytes(2 * capacity))
         self.session = [None] * capacity
         self.peer = [None] * capacity
