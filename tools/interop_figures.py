@@ -60,26 +60,10 @@ def log(text):
     print("interop_figures: " + text, file=sys.stderr, flush=True)
 
 
-def restart(device, how):
-    device.restart(kill=(how == "kill"), timeout=90)
-    log("device restarted (%s), online after %.1f s" % (how, device.online_s))
-
-
-def session_after_restart(controller, op, count_flag, device, how, expire):
+def session_after_restart(controller, device, how, expire):
     """One controller process reads, the device restarts, the same process reads again: its read-2 attempts."""
-    flags = {count_flag: 2, "trigger": True, "retries": 2, "expire": expire, "limit": 240}
-    if op == "session-loop":
-        flags["nodeid"] = 1
-    loop = controller.start(op, **flags)
-    try:
-        first = loop.wait_result(90, op="read", read_no=1)
-        if not first.get("ok"):
-            raise harness.HarnessError("read 1 failed: %s" % first)
-        restart(device, how)
-        loop.fire(2)
-        run = loop.finish(180)
-    finally:
-        loop.stop()
+    run = controller.read_across_restart(device, expire, kill=(how == "kill"), retries=2)
+    log("device restarted (%s), online after %.1f s" % (how, device.online_s))
     attempts = run.where(op="read", read_no=2)
     if not attempts or not attempts[-1].get("ok"):
         raise harness.HarnessError("read 2 failed: %s" % run.explain())
@@ -102,7 +86,7 @@ def measure(spec, figs, rundir):
             figs.emit("chip_pase", c["pase_ms"], "ms")
 
             try:
-                read2 = session_after_restart(chip, "session-loop", "reads", device, figs.restart, expire=True)
+                read2 = session_after_restart(chip, device, figs.restart, expire=True)
                 last = read2[-1]
                 figs.emit("chip_resumed_session_after_restart", last["session_ms"], "ms", case=last["case"],
                           read_ms=last["read_ms"], attempts=len(read2), restart=figs.restart)
@@ -116,7 +100,7 @@ def measure(spec, figs, rundir):
                 figs.fail("chip_full_case", r.explain())
 
             try:
-                read2 = session_after_restart(chip, "session-loop", "reads", device, figs.restart, expire=False)
+                read2 = session_after_restart(chip, device, figs.restart, expire=False)
                 figs.emit("chip_stale_session_read", round(sum(a["elapsed_ms"] for a in read2), 1), "ms",
                           attempts=len(read2), first_error=read2[0].get("error"), case=read2[-1]["case"],
                           restart=figs.restart)
@@ -129,7 +113,7 @@ def measure(spec, figs, rundir):
             if m is not None and m.ok:
                 figs.emit("mjs_commission", m["elapsed_ms"], "ms", case=m["case"])
                 try:
-                    read2 = session_after_restart(mjs, "reconnect", "cycles", device, figs.restart, expire=False)
+                    read2 = session_after_restart(mjs, device, figs.restart, expire=False)
                     figs.emit("mjs_stale_session_read", sum(a["elapsed_ms"] for a in read2), "ms",
                               attempts=len(read2), first_error=read2[0].get("error"), case=read2[-1]["case"],
                               restart=figs.restart)

@@ -564,7 +564,9 @@ class Controller:
     """One controller identity (a HOME directory) used through its wrapper script inside PREFIX-ctl."""
 
     script = None
-    name = None
+    loop_op = None      # the operation that keeps one process alive over several reads
+    loop_count = None   # its flag for the number of reads
+    node_flag = None
 
     def __init__(self, netns, home, limit=180):
         self.netns = netns
@@ -604,16 +606,36 @@ class Controller:
         proc = Process(argv, os.path.join(self.home, "ops", "%03d-%s.out" % (self.count, op)), self._env(limit))
         return BackgroundOp(self, op, proc, trigger)
 
+    def read_across_restart(self, device, expire, kill=True, node=None, retries=1, limit=240):
+        """One controller process reads, the device restarts (SIGKILL, or SIGTERM with ``kill=False``) on its
+        storage, the same process reads again (after expiring its sessions with ``expire``). Returns the OpRun:
+        ``where(op="read", read_no=2)`` lists the attempts of the read after the restart."""
+        flags = {self.loop_count: 2, "expire": expire, "trigger": True, "retries": retries, self.node_flag: node}
+        loop = self.start(self.loop_op, limit=limit, **flags)
+        try:
+            first = loop.wait_result(90, op="read", read_no=1)
+            if first.get("ok") is not True:
+                raise HarnessError("read before the restart failed: %s" % json.dumps(first)[:1000])
+            device.restart(kill=kill, timeout=90)
+            loop.fire(2)
+            return loop.finish(limit)
+        finally:
+            loop.stop()
+
 
 class ChipController(Controller):
     """The CHIP (connectedhomeip) Python controller: chip-ctl.sh / chip_ctl.py."""
 
     script = "chip-ctl.sh"
-    name = "chip"
+    loop_op = "session-loop"
+    loop_count = "reads"
+    node_flag = "nodeid"
 
 
 class MjsController(Controller):
     """The matter.js controller: mjs-ctl.sh / mjs/controller.mjs."""
 
     script = "mjs-ctl.sh"
-    name = "matter.js"
+    loop_op = "reconnect"
+    loop_count = "cycles"
+    node_flag = "node_id"

@@ -124,15 +124,7 @@ def test_1_chip_commissions_reads_toggles_subscribes(rig):
 
 
 def test_2_device_killed_and_restarted_resumes_the_session(rig):
-    loop = rig.chip.start("session-loop", nodeid=1, reads=2, expire=True, trigger=True, retries=1, limit=240)
-    try:
-        first = loop.wait_result(90, op="read", read_no=1)
-        assert first["ok"] is True, first
-        rig.device.restart(kill=True, timeout=90)
-        loop.fire(2)
-        run = loop.finish(120)
-    finally:
-        loop.stop()
+    run = rig.chip.read_across_restart(rig.device, expire=True, node=1)
     assert run.ok, run.explain()
     second = run.where(op="read", read_no=2)
     assert [r["ok"] for r in second] == [True], run.explain()         # the first attempt after the restart
@@ -180,15 +172,7 @@ def test_4_matter_js_as_second_admin_then_first_admin_leaves(rig):
     assert r.ok and r["value"]["OnOff"] == t["after"], r.explain()
 
     # the second fabric's session also resumes after the device is killed and restarted
-    loop = rig.mjs.start("reconnect", cycles=2, expire=True, trigger=True, retries=1, limit=240)
-    try:
-        first = loop.wait_result(90, op="read", read_no=1)
-        assert first["ok"] is True, first
-        rig.device.restart(kill=True, timeout=90)
-        loop.fire(2)
-        run = loop.finish(120)
-    finally:
-        loop.stop()
+    run = rig.mjs.read_across_restart(rig.device, expire=True)
     assert run.ok, run.explain()
     second = run.where(op="read", read_no=2)
     assert [r["ok"] for r in second] == [True] and second[0]["case"] == "resumed", run.explain()
