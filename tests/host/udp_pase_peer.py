@@ -1,6 +1,6 @@
 """One side of a PASE session over real UDP, on either runtime, for tests/host/test_udp_pase.py.
 
-    micropython tests/host/udp_pase_peer.py responder PORT [SECONDS]
+    micropython tests/host/udp_pase_peer.py responder PORT [SECONDS] [--pase-only]
     python tests/host/udp_pase_peer.py initiator HOST PORT [SECONDS]
 
 Run from the repository root, inside a network namespace (the test makes one).  The responder opens a
@@ -9,7 +9,8 @@ against HOST:PORT.  Then each side sends one encrypted ECHO over the PASE sessio
 other's reply, and both exit once their exchanges are done.  Output: ``READY <port>`` once listening,
 ``EVENT {json}`` lines, and a last ``RESULT {json}`` line (``ok``, ``pase_ms``: from the start of the
 handshake (initiator) or of the process (responder), ``echo_ms``: one ECHO round trip, ``runtime``);
-exit status 0 only if the scenario completed within SECONDS (default 30).
+exit status 0 only if the scenario completed within SECONDS (default 30).  ``--pase-only``: the responder is
+done once PASE is established (for a real controller, which goes on with its own messages).
 """
 
 import sys
@@ -83,8 +84,9 @@ class Echo(ProtocolHandler):
 class Scenario:
     """PASE, then one ECHO each way over the new session; also the loop's stop watch (a timer source)."""
 
-    def __init__(self, role, port, seconds):
+    def __init__(self, role, port, seconds, pase_only=False):
         self.role = role
+        self.pase_only = pase_only
         self.port = port
         self.loop = UdpLoop(port.now_ms, self.on_event)
         self.sessions = SessionManager(port, MemoryStorage())
@@ -147,6 +149,8 @@ class Scenario:
             self.loop.stop()
 
     def done(self):
+        if self.pase_only:
+            return self.session is not None
         return self.got_answer and self.got_request
 
     # the stop watch: once done, look every 20 ms until the last acks went out; give up at the deadline
@@ -180,6 +184,8 @@ def address(host, port):
 
 
 async def main(argv):
+    pase_only = "--pase-only" in argv
+    argv = [a for a in argv if a != "--pase-only"]
     role = argv[0]
     log.set_level(log.WARNING)
     port = Port()
@@ -190,7 +196,7 @@ async def main(argv):
         host, peer_port = argv[1], int(argv[2])
         listen = 0
         seconds = int(argv[3]) if len(argv) > 3 else 30
-    s = Scenario(role, port, seconds)
+    s = Scenario(role, port, seconds, pase_only)
     s.loop.open_udp(listen, s.exchanges)
     if role == "responder":
         verifier = spake2p.PasscodeVerifier.from_passcode(port.crypto, PASSCODE, SALT, ITERATIONS)
