@@ -2,8 +2,9 @@
 
 The window state lives here; opening the window for PASE (verifier, salt,
 discriminator, advertising) is the onboarding code's job, reached through the
-``on_open(timeout_s, verifier, discriminator, iterations, salt, fabric_index, vendor_id)``
-and ``on_revoke()`` hooks.  ``window_closed()`` is what that code calls back."""
+``on_open(timeout_s, verifier, discriminator, iterations, salt, fabric_index, vendor_id)``,
+``on_open_basic(timeout_s, fabric_index, vendor_id)`` (the Basic feature: the device's own
+passcode) and ``on_revoke()`` hooks.  ``window_closed()`` is what that code calls back."""
 
 from micromatter.datamodel import types as T
 from micromatter.datamodel.cluster import Cluster
@@ -24,12 +25,15 @@ WINDOW_NOT_OPEN_STATUS = 4
 
 WINDOW_STATUS = 0x0000
 
+FEATURE_BASIC = 0x1
+
 VERIFIER_LENGTH = 97  # w0 (32) | L (65)
 
 
 class AdministratorCommissioning(Cluster):
     ID = 0x003C
     REVISION = 1
+    FEATURES = FEATURE_BASIC
     ATTRIBUTES = (
         Attr(WINDOW_STATUS, "window_status", T.ENUM8),
         Attr(0x0001, "admin_fabric_index", T.FABRIC_INDEX, NULLABLE),
@@ -51,6 +55,8 @@ class AdministratorCommissioning(Cluster):
             invoke=ADMINISTER,
             flags=TIMED,
         ),
+        Cmd(0x01, "cmd_open_basic_commissioning_window", T.Struct((T.Field(0, T.UINT16),)), invoke=ADMINISTER,
+            flags=TIMED),
         Cmd(0x02, "cmd_revoke_commissioning", invoke=ADMINISTER, flags=TIMED),
     )
 
@@ -61,6 +67,7 @@ class AdministratorCommissioning(Cluster):
         self.admin_vendor_id = None
         self.on_open = on_open
         self.on_revoke = on_revoke
+        self.on_open_basic = None
         self.vendor_id_of = vendor_id_of  # fabric index -> the fabric's admin vendor id
         self.min_timeout_s = min_timeout_s
         self.max_timeout_s = max_timeout_s
@@ -80,6 +87,19 @@ class AdministratorCommissioning(Cluster):
         vendor = self.vendor_id_of(fabric) if self.vendor_id_of is not None else None
         self.on_open(timeout, bytes(verifier), discriminator, iterations, bytes(salt), fabric, vendor)
         self._set(ENHANCED_WINDOW_OPEN, fabric, vendor)
+
+    def cmd_open_basic_commissioning_window(self, fields, ctx):
+        timeout = fields[0]
+        if self.window_status != WINDOW_NOT_OPEN or (self.failsafe is not None and self.failsafe.armed):
+            raise StatusError(status.FAILURE, BUSY)
+        if not self.min_timeout_s <= timeout <= self.max_timeout_s:
+            raise StatusError(status.INVALID_COMMAND)
+        if self.on_open_basic is None:
+            raise StatusError(status.FAILURE)
+        fabric = ctx.subject.fabric_index
+        vendor = self.vendor_id_of(fabric) if self.vendor_id_of is not None else None
+        self.on_open_basic(timeout, fabric, vendor)
+        self._set(BASIC_WINDOW_OPEN, fabric, vendor)
 
     def cmd_revoke_commissioning(self, fields, ctx):
         if self.window_status == WINDOW_NOT_OPEN:
