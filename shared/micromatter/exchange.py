@@ -244,7 +244,7 @@ class ExchangeManager:
 
     def __init__(self, sessions, context, capacity=DEFAULT_EXCHANGES, retransmissions=DEFAULT_RETRANSMISSIONS,
                  session_not_found=True, response_timeout_ms=DEFAULT_RESPONSE_TIMEOUT_MS):
-        if not callable(getattr(sessions, "decode", None)) or getattr(sessions, "secure", None) is None:
+        if not callable(getattr(sessions, "decode", None)) or not isinstance(getattr(sessions, "secure_capacity", None), int):
             raise ExchangeArgumentError("sessions must be a SessionManager")
         if not callable(getattr(context, "random_bytes", None)):
             raise ExchangeArgumentError("context must provide random_bytes (a Port)")
@@ -271,7 +271,7 @@ class ExchangeManager:
         self._peer = [None] * capacity
         self._handles = [Exchange(self, i) for i in range(capacity)]
         # Where each session's peer was last heard from (secure and unsecured sessions).
-        n = sessions.secure.capacity + sessions.unsecure.capacity
+        n = sessions.secure_capacity + sessions.unsecure_capacity
         self._addr_session = [None] * n
         self._addr_peer = [None] * n
         self._addr_next = 0

@@ -27,6 +27,8 @@ from micromatter.securechannel.opcodes import (
 )
 from micromatter.securechannel.pase import LISTENING, WAIT_PAKE1, PaseTimeoutError
 from micromatter.securechannel.status import StatusReport
+from micromatter.mrp import backoff_ms
+from micromatter.session.params import SessionParameters
 from exchangekit import PASSCODE, Node, Wire, ask, loud, quiet, secure_pair
 from support import raises
 
@@ -342,3 +344,26 @@ def test_busy_reply_of_the_secure_channel():
     protocol, opcode, payload = dev.channel.busy_reply()
     report = StatusReport.decode(payload)
     assert (protocol, opcode) == (0, STATUS_REPORT) and report.busy_wait_ms == 500 and not report.reliable
+
+
+def test_retransmissions_during_the_handshake_follow_the_peers_announced_intervals():
+    dev, ctl, wire = _setup()
+    dev.exchanges.mrp.jitter = lambda: 0
+    ctl.exchanges.mrp.jitter = lambda: 0
+    slow = SessionParameters(idle_interval_ms=5000, active_interval_ms=3000)
+    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > 1  # only the request gets in
+    lines = quiet()
+    try:
+        ctl.channel.start_pase("dev", PASSCODE, 0, parameters=slow, peer_parameters=slow)
+        wire.take(ctl)
+        wire.run(until=9000)
+    finally:
+        loud()
+    responses = [e["t"] for e in wire.between("dev", "ctl")]
+    # The device heard the commissioner at 0: active, 3000 ms announced in PBKDFParamRequest.
+    assert responses[:2] == [0, backoff_ms(3000, 1, 0)] == [0, 3300]
+    # And the commissioner paces Pake1 by the device's defaults (300 ms active), which it learned in the
+    # response, not by the 3000 ms it was told to assume before.
+    sent = wire.between("ctl", "dev")  # request, ack (before PBKDF2), Pake1, then Pake1 again and acks
+    pake1 = [e["t"] for e in sent if e["length"] == sent[2]["length"]]
+    assert pake1[1] - pake1[0] == backoff_ms(300, 1, 0) == 330

@@ -129,6 +129,7 @@ class SecureChannel(ProtocolHandler):
         self.pase = None
         self.case = None
         self._responders = {}  # first opcode of a handshake -> its glue
+        self._glues = []  # the same glues, for the timers
         self._deferred = []  # (exchange, generation, step)
         self._initiators = []
         exchanges.register(self)
@@ -142,6 +143,7 @@ class SecureChannel(ProtocolHandler):
         if opcode in self._responders:
             raise SecureChannelError("opcode 0x%02x has a responder already" % opcode)
         self._responders[opcode] = glue
+        self._glues.append(glue)
 
     def enable_pase(self, responder):
         """Answer PASE with ``responder``, a ``PaseResponder`` built on ``self.session_ids``."""
@@ -227,7 +229,7 @@ class SecureChannel(ProtocolHandler):
         if self._deferred:
             return 0
         best = None
-        for glue in self._responders.values():
+        for glue in self._glues:
             best = _earliest(best, glue.next_deadline())
         for glue in self._initiators:
             best = _earliest(best, glue.next_deadline())
@@ -244,7 +246,7 @@ class SecureChannel(ProtocolHandler):
                     log.error(_TAG, "deferred step failed: %r" % e)
                     if exchange.generation == generation and exchange.is_open:
                         exchange.close(now_ms)
-        for glue in list(self._responders.values()) + self._initiators:
+        for glue in self._glues + self._initiators:
             d = glue.next_deadline()
             if d is not None and d <= now_ms:
                 glue.on_timer(now_ms)
@@ -326,6 +328,13 @@ def _earliest(best, d):
     return best
 
 
+def _use_peer_parameters(exchange, params):
+    """The peer's MRP parameters from its handshake message pace our retransmissions on the unsecured session."""
+    session = exchange.session
+    if params is not None and session is not None and session.is_live() and hasattr(session, "set_parameters"):
+        session.set_parameters(params)
+
+
 def _release(sessions, session_id):
     try:
         sessions.remove_session(session_id)
@@ -351,10 +360,12 @@ class _PaseResponderGlue:
         self._step(exchange, peer, opcode, payload, now_ms)
 
     def _step(self, exchange, peer, opcode, payload, now_ms):
-        out = self.responder.on_message(peer, opcode, payload, now_ms)
-        if self.responder.peer == peer:
+        responder = self.responder
+        out = responder.on_message(peer, opcode, payload, now_ms)
+        if responder.peer == peer:
             self.exchange = exchange
             self.generation = exchange.generation
+            _use_peer_parameters(exchange, responder.peer_parameters)
         self._apply(exchange, out, now_ms)
 
     def _apply(self, exchange, out, now_ms):
@@ -435,7 +446,9 @@ class _PaseInitiatorGlue:
         self._step(exchange, opcode, payload, now_ms)
 
     def _step(self, exchange, opcode, payload, now_ms):
-        self._apply(exchange, self.machine.on_message(opcode, payload, now_ms), now_ms)
+        out = self.machine.on_message(opcode, payload, now_ms)
+        _use_peer_parameters(exchange, self.machine.peer_parameters)
+        self._apply(exchange, out, now_ms)
 
     def _apply(self, exchange, out, now_ms):
         channel = self.channel
