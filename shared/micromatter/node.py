@@ -66,7 +66,7 @@ _TAG = "node"
 
 
 class NodeError(MatterError):
-    """The node was used out of order (``on_datagram`` before ``start``, ``start`` twice)."""
+    """The node was used out of order (``on_datagram`` before ``start`` or after ``stop``, ``start`` twice)."""
 
 
 class EventQueue:
@@ -185,6 +185,7 @@ class Node:
         self.storage = storage
         self.events = EventQueue(event_capacity)
         self.started = False
+        self.stopped = False
         self.now = 0
         self._out = []
         self._after = []  # (exchange, generation, deadline, action): run once the exchange is done
@@ -356,11 +357,11 @@ class Node:
             if event.is_initiator:
                 return
             self._pase_id = event.session.id
+            self.emit("session", kind="PASE", role="responder", session=event.session.id)
             fs = self.light.failsafe
             if not fs.armed:
                 fs.arm(self.now, PASE_FAILSAFE_S, 0)
             self.window.pase_established()
-            self.emit("session", kind="PASE", role="responder", session=event.session.id)
         elif isinstance(event, PaseFailed):
             if event.window_closed:
                 self.window.close("too many failed attempts")
@@ -499,8 +500,8 @@ class Node:
     def start(self, now_ms):
         """Restore fabrics and resumption records, make or load the attestation material, advertise, and open
         the commissioning window if the node has no fabric.  Emits ``online``."""
-        if self.started:
-            raise NodeError("the node is started already")
+        if self.started or self.stopped:
+            raise NodeError("a node starts once (make a new one to start again)")
         self.started = True
         self.now = now_ms
         config = self.config
@@ -599,6 +600,7 @@ class Node:
         self._mdns_out(self.mdns.stop(now_ms))
         self.sessions.close()
         self.started = False
+        self.stopped = True
         self.emit("stopped")
         out = self._out
         self._out = []

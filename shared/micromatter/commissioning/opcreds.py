@@ -79,7 +79,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
 
     def __init__(self, context, fabrics, material=None):
         self.crypto = context.crypto
-        self.fabrics = fabrics
+        self.table = fabrics
         self.light = None
         self.failsafe = None
         self.material = material
@@ -100,19 +100,19 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
 
     def nocs(self):
         out = []
-        for f in self.fabrics.fabrics:
+        for f in self.table.fabrics:
             out.append({1: f.credentials.noc, 2: f.credentials.icac, 254: f.fabric_index})
         return out
 
     def fabrics(self):
         out = []
-        for f in self.fabrics.fabrics:
+        for f in self.table.fabrics:
             out.append({1: f.root_public_key, 2: f.vendor_id, 3: f.fabric_id, 4: f.node_id, 5: f.label,
                         254: f.fabric_index})
         return out
 
     def trusted_roots(self):
-        roots = [f.credentials.rcac for f in self.fabrics.fabrics]
+        roots = [f.credentials.rcac for f in self.table.fabrics]
         if self.pending.root is not None and not self.pending.noc_done:
             roots.append(self.pending.root)
         return roots
@@ -122,14 +122,14 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
     def _failsafe_event(self, what):
         """Committed or expired: the pending state of that fail-safe period is over either way."""
         if what == "committed":
-            self.fabrics.commit()
-        elif self.fabrics.has_pending():  # expired without the rollback having run (none registered)
-            self.fabrics.revert()
+            self.table.commit()
+        elif self.table.has_pending():  # expired without the rollback having run (none registered)
+            self.table.revert()
         self.pending = _Pending()
         self._changed()
 
     def _revert(self):
-        self.fabrics.revert()
+        self.table.revert()
 
     def _armed_for(self, ctx):
         fs = self.failsafe
@@ -194,7 +194,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
         for_update = bool(fields.get(1, False))
         if len(nonce) != NONCE_LENGTH:
             raise StatusError(status.INVALID_COMMAND)
-        if for_update and self.fabrics.find(ctx.subject.fabric_index) is None:
+        if for_update and self.table.find(ctx.subject.fabric_index) is None:
             raise StatusError(status.INVALID_COMMAND, message="CSR for UpdateNOC without a fabric")
         self._require_failsafe(ctx)
         material = self._material()
@@ -256,14 +256,14 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
             return _noc_response(oc.INVALID_NOC, debug="no trusted root added")
         if not valid_admin_subject(subject):
             return _noc_response(oc.INVALID_ADMIN_SUBJECT)
-        if self.fabrics.is_full():
+        if self.table.is_full():
             return _noc_response(oc.TABLE_FULL)
         identity, code = self._check_noc(noc, icac, pending.root)
         if identity is None:
             return _noc_response(code)
-        if self.fabrics.find_by_root(identity.root_public_key, identity.fabric_id) is not None:
+        if self.table.find_by_root(identity.root_public_key, identity.fabric_id) is not None:
             return _noc_response(oc.FABRIC_CONFLICT)
-        index = self.fabrics.allocate_index()
+        index = self.table.allocate_index()
         try:
             fabric = Fabric.from_credentials(self.crypto, index, noc, icac, pending.root, pending.key[0], ipk, vendor)
         except MatterError as e:
@@ -271,7 +271,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
             return _noc_response(oc.INVALID_NOC)
         self._register_rollback()
         try:
-            self.fabrics.add(fabric)
+            self.table.add(fabric)
         except FabricTableFullError:
             return _noc_response(oc.TABLE_FULL)
         except FabricConflictError:
@@ -282,7 +282,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
                 self.adopt(ctx.subject.session, index)
             self.light.acl.add_admin(index, subject)
         except Exception:  # nothing of the new fabric may stay behind
-            self.fabrics.remove(index)
+            self.table.remove(index)
             raise
         pending.noc_done = True
         self.failsafe.fabric_index = index
@@ -299,7 +299,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
             return _noc_response(oc.MISSING_CSR)
         if not pending.for_update:
             raise StatusError(status.CONSTRAINT_ERROR, message="the CSR was for AddNOC")
-        current = self.fabrics.find(ctx.subject.fabric_index)
+        current = self.table.find(ctx.subject.fabric_index)
         if current is None or ctx.subject.auth_mode != CASE:
             return _noc_response(oc.INVALID_NOC)
         self._slow(ctx)
@@ -315,7 +315,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
         except MatterError:
             return _noc_response(oc.INVALID_NOC)
         self._register_rollback()
-        self.fabrics.update(fabric)
+        self.table.update(fabric)
         pending.noc_done = True
         self.failsafe.noc_added = True
         self._changed()
@@ -326,24 +326,24 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
     def cmd_update_fabric_label(self, fields, ctx):
         label = fields[0]
         index = ctx.subject.fabric_index
-        if self.fabrics.find(index) is None:
+        if self.table.find(index) is None:
             raise StatusError(status.FAILURE)
-        for f in self.fabrics.fabrics:
+        for f in self.table.fabrics:
             if label and f.label == label and f.fabric_index != index:
                 return _noc_response(oc.LABEL_CONFLICT)
-        self.fabrics.set_label(index, label)
+        self.table.set_label(index, label)
         self._changed()
         return _noc_response(oc.OK, index)
 
     def cmd_remove_fabric(self, fields, ctx):
         index = fields[0]
-        if self.fabrics.find(index) is None:
+        if self.table.find(index) is None:
             return _noc_response(oc.INVALID_FABRIC_INDEX)
         try:
             self.light.basic.leave(index, ctx.now_ms)
         except MatterError as e:
             log.warning(_TAG, "no Leave event: %r" % e)
-        self.fabrics.remove(index)
+        self.table.remove(index)
         self._changed()
         log.info(_TAG, "RemoveFabric: fabric %d removed" % index)
         return _noc_response(oc.OK, index)
