@@ -246,3 +246,24 @@ def test_a_fabric_added_but_never_committed_leaves_no_acl_after_a_reboot():
     again.start(w.now)
     assert len(again.fabrics) == 0 and again.light.acl.entries() == [] and again.light.group_keys.ipk(1) is None
     assert again.storage.context("dm").get("acl1") is None and again.window.kind_name == "initial"
+
+
+def test_an_empty_icac_field_means_a_chain_without_icac():
+    # matter.js commissions with ICACValue = b"" when its root signs NOCs directly; an empty field is no ICAC
+    w = Wire()
+    dev = device(w)
+    ctl = Commissioner(authority=Authority(icac=False))
+    w.add(ctl)
+    pase = ctl.pase(w, "dev", PASSCODE)
+    ctl.invoke(w, pase, 0, GENERAL, 0, {0: 60, 1: 1})
+    key = csr(w, ctl, pase)
+    ctl.invoke(w, pase, 0, OPCREDS, 0x0B, {0: ctl.authority.rcac.encode()})
+    fields = noc_for(ctl, 0x77, key)
+    assert 1 not in fields
+    fields[1] = b""
+    r = add_noc(w, ctl, pase, fields)
+    assert r[0] == oc.OK and r[1] == 1
+    assert dev.fabrics.find(1).credentials.icac is None
+    case = ctl.case(w, "dev", 0x77)  # the chain works without an ICAC
+    nocs = ctl.read(w, case, [(0, OPCREDS, 0)])[(0, OPCREDS, 0)]
+    assert len(nocs) == 1 and nocs[0][2] is None

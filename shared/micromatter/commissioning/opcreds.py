@@ -45,6 +45,13 @@ def valid_admin_subject(subject):
     return is_operational_node_id(subject) or (is_cat(subject) and subject & 0xFFFF != 0)
 
 
+def _optional_icac(fields):
+    """The ICACValue field, None when absent or empty: matter.js sends an empty octet string for a chain
+    without an ICAC, which connectedhomeip also reads as no ICAC."""
+    icac = fields.get(1)
+    return icac if icac is not None and len(icac) else None
+
+
 def _noc_response(code, fabric_index=None, debug=None):
     out = {0: code}
     if code == oc.OK and fabric_index is not None:
@@ -242,7 +249,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
         return identity, oc.OK
 
     def cmd_add_noc(self, fields, ctx):
-        noc, icac, ipk, subject, vendor = fields[0], fields.get(1), fields[2], fields[3], fields[4]
+        noc, icac, ipk, subject, vendor = fields[0], _optional_icac(fields), fields[2], fields[3], fields[4]
         if not valid_admin_vendor_id(vendor):
             raise StatusError(status.INVALID_COMMAND, message="AdminVendorId")
         self._require_failsafe(ctx)
@@ -292,7 +299,7 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
         return _noc_response(oc.OK, index)
 
     def cmd_update_noc(self, fields, ctx):
-        noc, icac = fields[0], fields.get(1)
+        noc, icac = fields[0], _optional_icac(fields)
         self._require_failsafe(ctx)
         pending = self.pending
         if pending.key is None:
