@@ -1,0 +1,96 @@
+"""The CPython twin's device entry point: the same light, the same core, on CPython's asyncio.
+
+    python -m micromatter_cpython.device --storage DIR [options]      # see micromatter.runtime.USAGE
+
+The twin of ``micromatter_mp.device``: ``micromatter.runtime.Device`` over this port's ``Port``, ``net`` and
+``UdpLoop``.  SIGINT and SIGTERM stop it cleanly (``Node.stop``: CloseSession, mDNS goodbyes, records stored;
+exit status 0), SIGUSR1 prints an ``EVENT heap`` line (resident set size: this runtime's memory figure);
+``--control-stdin`` takes the same ``stop``/``heap`` lines as the MicroPython device.
+"""
+
+import asyncio
+import signal
+import sys
+
+from micromatter import log
+from micromatter.errors import MatterError
+from micromatter.runtime import Device, options_from
+from micromatter_cpython import net
+from micromatter_cpython.loop import UdpLoop
+from micromatter_cpython.port import Port
+
+_TAG = "device"
+
+
+def status_kb(field):
+    """A ``kB`` field of /proc/self/status (VmRSS, VmHWM), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class Heap:
+    """This runtime's memory figures: the resident set now and at its peak (kB)."""
+
+    def after_call(self):
+        pass
+
+    def report(self):
+        return {"runtime": "cpython", "rss_kb": status_kb("VmRSS"), "peak_rss_kb": status_kb("VmHWM")}
+
+
+def write_line(text):
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+async def _serve(device, control):
+    aio = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        aio.add_signal_handler(sig, device.loop.stop)
+    aio.add_signal_handler(signal.SIGUSR1, device.runner.report_heap, "request")
+    if control:
+        aio.add_reader(sys.stdin.fileno(), lambda: device.command(sys.stdin.readline()))
+    try:
+        await device.loop.run()
+    finally:
+        if control:
+            aio.remove_reader(sys.stdin.fileno())
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
+            aio.remove_signal_handler(sig)
+
+
+def main(argv=None):
+    """Run the device until it is asked to stop; the process's exit status."""
+    if argv is None:
+        argv = sys.argv[1:]
+    options, status = options_from(argv, sys.stderr.write)
+    if options is None:
+        return status
+    port = Port()
+
+    async def run():
+        loop = UdpLoop(port.now_ms)
+        device = Device(port, net, loop, options, write_line, Heap())
+        try:
+            device.open(port.now_ms())
+        except (OSError, MatterError) as e:
+            log.error(_TAG, "cannot start: %r" % e)
+            loop.close()
+            return 1
+        try:
+            await _serve(device, options.control_stdin)
+        finally:
+            device.stop(port.now_ms())
+        return 0
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
