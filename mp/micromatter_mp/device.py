@@ -22,7 +22,7 @@ from asyncio import core
 
 from micromatter import log
 from micromatter.errors import MatterError
-from micromatter.runtime import Device, options_from
+from micromatter.runtime import Device, Options, options_from
 from micromatter_mp import net
 from micromatter_mp.loop import UdpLoop
 from micromatter_mp.port import Port
@@ -109,6 +109,38 @@ def main(argv=None):
         log.info(_TAG, "interrupted: stopping")
     device.stop(port.now_ms())
     return 0
+
+
+def run_board(config, storage, interfaces, on_event=None, log_level="info"):
+    """A board's entry point (``boards/esp32/main.py``): no argv, an interface already up.
+
+    ``config``: the node's ``DeviceConfig`` (from the board's verifier, never a passcode; its ``port``, MAC as
+    ``host`` and addresses set); ``storage``: the node's ``Storage`` (littlefs or NVS); ``interfaces``: this
+    module's ``interfaces`` for the board, one interface (``names``, ``exists``, ``choose``, ``addresses``,
+    ``mac``, ``ifindex``); ``on_event(event)``: every node event after it is printed (the light's GPIO).
+    Runs until KeyboardInterrupt (Ctrl-C at the REPL), then stops the node; returns the ``Device``.  Errors
+    while opening (``OSError``, ``MatterError``) propagate: the board says why it does not run."""
+    options = Options()
+    options.port = config.port
+    options.interface = interfaces.choose()
+    options.storage = "board"
+    options.log_level = log_level
+    net.interfaces = interfaces  # the board's one interface replaces the /proc view of the unix port
+    port = Port()
+    loop = UdpLoop(port.now_ms)
+    device = Device(port, net, loop, options, write_line, Heap(), config=config, storage=storage,
+                    on_event=on_event)
+    try:
+        device.open(port.now_ms())
+    except BaseException:
+        loop.close()
+        raise
+    try:
+        asyncio.run(_serve(device, False))
+    except KeyboardInterrupt:
+        log.info(_TAG, "interrupted: stopping")
+    device.stop(port.now_ms())
+    return device
 
 
 if __name__ == "__main__":

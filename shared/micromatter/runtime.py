@@ -328,9 +328,11 @@ class DeviceRunner:
     """``node`` between a loop and the outside: ``send_matter(data, peer)`` for Matter datagrams produced
     outside a loop callback (start, address changes, stop); ``send_mdns(data, destination)`` for every mDNS
     datagram (``MULTICAST`` or a source address); ``write_line(text)`` prints a line on stdout (flushed);
-    ``accept(peer)`` filters sources (None: all); ``heap`` (optional) has ``after_call()`` and ``report()``."""
+    ``accept(peer)`` filters sources (None: all); ``heap`` (optional) has ``after_call()`` and ``report()``;
+    ``on_event(event)`` (optional) sees every event after it is printed (a board drives its GPIO with it)."""
 
-    def __init__(self, node, send_matter, send_mdns, write_line, accept=None, heap=None, show_banner=True):
+    def __init__(self, node, send_matter, send_mdns, write_line, accept=None, heap=None, show_banner=True,
+                 on_event=None):
         self.node = node
         self.send_matter = send_matter
         self.send_mdns = send_mdns
@@ -338,6 +340,7 @@ class DeviceRunner:
         self.accept = accept
         self.heap = heap
         self.show_banner = show_banner
+        self.on_event = on_event
         self.mdns = MdnsEndpoint(self)
         self.dropped = 0
 
@@ -374,6 +377,8 @@ class DeviceRunner:
         if event.get("event") == "online" and self.show_banner and not event.get("commissioned"):
             for line in banner(event):
                 self.write_line(line)
+        if self.on_event is not None:
+            self.on_event(event)
 
     # --- the Matter endpoint -------------------------------------------------------------------------------
 
@@ -476,15 +481,20 @@ class Device:
     ``micromatter_cpython.net``: ``interfaces``, ``matter_sockets``, ``mdns_sockets``, ``sendto``,
     ``family_of``, ``is_loopback``, ``read_file``); ``loop``: its ``UdpLoop``; ``heap``: optional figures
     (``after_call()``, ``report()``).  ``open(now_ms)`` binds, starts the node and prints ``online``; the
-    port then runs the loop until a stop request and calls ``stop(now_ms)``."""
+    port then runs the loop until a stop request and calls ``stop(now_ms)``.  A board gives its ``config`` (a
+    ``DeviceConfig``: it has a verifier, not a passcode) and ``storage`` instead of the options' passcode and
+    storage directory, and ``on_event`` for its GPIO (``micromatter_mp.device.run_board``)."""
 
-    def __init__(self, port, net, loop, options, write_line, heap=None):
+    def __init__(self, port, net, loop, options, write_line, heap=None, config=None, storage=None, on_event=None):
         self.port = port
         self.net = net
         self.loop = loop
         self.options = options
         self.write_line = write_line
         self.heap = heap
+        self.config = config
+        self.storage = storage
+        self.on_event = on_event
         self.interface = None
         self.node = None
         self.runner = None
@@ -525,14 +535,17 @@ class Device:
         host = o.host
         if host is None and self.interface and not loopback:
             host = interfaces.mac(self.interface)
-        attestation = attestation_source(o, net.read_file)
-        if attestation is None:
-            log.warning(_TAG, "no attestation material (--credentials or --attestation): commissioners will "
-                              "refuse the device")
-        config = make_config(self.port.crypto, o, attestation, host, ipv4, ipv6)
-        self.node = Node(self.port, self.port.open_storage(o.storage), config)
+        config = self.config
+        if config is None:
+            attestation = attestation_source(o, net.read_file)
+            if attestation is None:
+                log.warning(_TAG, "no attestation material (--credentials or --attestation): commissioners will "
+                                  "refuse the device")
+            config = make_config(self.port.crypto, o, attestation, host, ipv4, ipv6)
+        storage = self.storage if self.storage is not None else self.port.open_storage(o.storage)
+        self.node = Node(self.port, storage, config)
         self.runner = DeviceRunner(self.node, self._send_matter, self._send_mdns, self.write_line,
-                                   net.is_loopback if loopback else None, self.heap, not o.no_banner)
+                                   net.is_loopback if loopback else None, self.heap, not o.no_banner, self.on_event)
         for family, sock in net.matter_sockets(o.port, loopback):
             self.matter.append((family, sock))
             self.loop.add_socket(sock, self.runner, family)

@@ -200,7 +200,7 @@ class BoardConfig:
         ``attestation`` (the provisioned ``AttestationMaterial``), the interface's MAC and addresses."""
         return DeviceConfig(self.verifier, self.salt, self.iterations, self.discriminator,
                             vendor_id=self.vendor_id, product_id=self.product_id, port=self.port, host=host,
-                            ipv4=ipv4, ipv6=ipv6, wifi_ssid=self.ssid, attestation=attestation,
+                            ipv4=ipv4, ipv6=ipv6, wifi_ssid=self.ssid.encode(), attestation=attestation,
                             qr_code=self.qr_code, manual_code=self.manual_code, **kwargs)
 
 

@@ -71,3 +71,32 @@ def addresses(wlan):
     if text and text != "0.0.0.0":
         ipv4.append(ipv4_bytes(text))
     return ipv4, _ipv6_list(wlan)
+
+
+class BoardInterface:
+    """The board's one network interface in the shape of ``micromatter_mp.net.interfaces`` (what the device
+    runtime asks the unix port's ``/proc`` view): ``names``, ``exists``, ``choose``, ``addresses``, ``mac``,
+    ``ifindex``, over a connected ``network.WLAN`` (or anything with its ``ifconfig``/``config``)."""
+
+    NAME = "wlan"
+
+    def __init__(self, wlan):
+        self.wlan = wlan
+
+    def names(self):
+        return [self.NAME]
+
+    def exists(self, name):
+        return name == self.NAME
+
+    def choose(self):
+        return self.NAME
+
+    def ifindex(self, name):
+        return 0  # lwIP joins multicast groups by the interface's address, not an index
+
+    def mac(self, name):
+        return mac(self.wlan)
+
+    def addresses(self, name):
+        return addresses(self.wlan)
