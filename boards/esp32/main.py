@@ -14,7 +14,7 @@ from micromatter_board import attestation, config, wifi
 
 
 def main():
-    board = config.load()
+    board = config.load(config.CONFIG_PATH)
     light = None
     if board.light_pin is not None:
         from micromatter_board.light import Light
@@ -30,7 +30,7 @@ def main():
 
     port = Port()
     storage = port.open_storage(board.storage)
-    if attestation.install(storage):
+    if attestation.install(storage, attestation.ATTESTATION_PATH):
         log.info("board", "attestation material installed into %s" % board.storage)
     material = attestation.load(port.crypto, storage, board.vendor_id, board.product_id)
     device_config = board.device_config(material, host=interface.mac(interface.NAME), ipv4=ipv4, ipv6=ipv6)

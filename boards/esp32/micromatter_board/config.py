@@ -72,12 +72,19 @@ def _bool(value, name):
     return value
 
 
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+
+
 def _b64(value, name):
-    if not isinstance(value, str):
+    """Strict base64 (the runtimes' decoders differ on stray characters: check the text first)."""
+    if not isinstance(value, str) or len(value) % 4 or len(value) > 256:
         raise BoardConfigError("%s must be a base64 string" % name)
+    for c in value:
+        if c not in _B64_ALPHABET:
+            raise BoardConfigError("%s is not valid base64" % name)
     try:
         return binascii.a2b_base64(value)
-    except (ValueError, binascii.Error):
+    except ValueError:  # binascii.Error on CPython is a ValueError; MicroPython raises ValueError
         raise BoardConfigError("%s is not valid base64" % name)
 
 
