@@ -42,6 +42,7 @@ OPERATIONAL_CREDENTIALS = 0x003E
 ADMIN_COMMISSIONING = 0x003C
 ON_OFF = 0x0006
 EPOCH_KEY = bytes(range(0x60, 0x70))
+SENT_LOG = 64  # the wire keeps the last datagrams only: the tests' heap stays small on MicroPython
 
 _trust = []
 
@@ -497,8 +498,8 @@ class Commissioner:
 
 class Wire:
     """Node-like endpoints back to back on a fake network and a fake clock.  Every Matter datagram is
-    delivered to the endpoint named by its address (``drop(entry)`` may lose it; ``sent`` logs them); mDNS
-    output is kept in ``mdns`` (``(time, source, data, destination)``)."""
+    delivered to the endpoint named by its address (``drop(entry)`` may lose it; ``sent`` logs the last
+    ``SENT_LOG``); mDNS output is kept in ``mdns`` (``(time, source, data, destination)``)."""
 
     def __init__(self, *endpoints):
         self.endpoints = {}
@@ -529,6 +530,8 @@ class Wire:
             assert count < 5000, "datagram storm"
             src, dst, data = self.queue.pop(0)
             entry = {"t": self.now, "src": src, "dst": dst, "data": data, "dropped": False}
+            if len(self.sent) >= SENT_LOG:
+                self.sent.pop(0)
             self.sent.append(entry)
             if self.drop is not None and self.drop(entry):
                 entry["dropped"] = True
