@@ -208,7 +208,8 @@ class FabricTable:
         return fabric
 
     def set_label(self, fabric_index, label):
-        """Change a fabric's label (stored at once unless the fabric is pending, then at ``commit``)."""
+        """Change a fabric's label (stored at once unless the fabric is pending, then at ``commit``; a
+        ``StorageError`` leaves the label changed in memory)."""
         check_label(label)
         i = self._slot_of(fabric_index)
         if i < 0:
@@ -232,15 +233,19 @@ class FabricTable:
         return fabric
 
     def commit(self):
-        """CommissioningComplete: store every pending addition and update.  The fabrics committed."""
+        """CommissioningComplete: store every pending addition and update.  The fabrics committed.  A write
+        that fails is logged: the fabric stays in use (committed in memory) and is lost at the next boot."""
         done = []
         for i in range(self.capacity):
             fabric = self._slots[i]
             if fabric is None or not (self._added[i] or self._replaced[i] is not None):
                 continue
-            if self._added[i]:
-                self._advance_next_index(fabric.fabric_index)
-            self._store(i)
+            try:
+                if self._added[i]:
+                    self._advance_next_index(fabric.fabric_index)
+                self._store(i)
+            except StorageError as e:
+                log.error(_TAG, "fabric %d not stored: %s" % (fabric.fabric_index, e))
             self._added[i] = 0
             self._replaced[i] = None
             done.append(fabric)

@@ -215,7 +215,7 @@ class Node:
             config.serial_number, config.unique_id)
         self.credentials = OperationalCredentialsBehavior(port, self.fabrics)
         self.light = build_light(storage.context("dm"), self._random_u32, basic, config.wifi_ssid, self.credentials,
-                                 self._on_off_changed, self._on_identify)
+                                 self._on_off_changed, self._on_identify, config.max_fabrics)
         self.credentials.bind(self.light)
         self.credentials.slow = self._slow_command
         self.credentials.adopt = self._adopt

@@ -185,3 +185,28 @@ def test_a_record_that_does_not_parse_is_dropped():
     storage.set("f2", seal(1, 3, tlv.encode([1, 2])))  # not a structure
     t, _ = table(storage)
     assert t.load() == 0 and storage.keys() == []
+
+
+class BrokenFlash(MemoryStorage):
+    """Writes fail while ``broken`` is set."""
+
+    broken = False
+
+    def _set(self, key, data):
+        if self.broken:
+            from micromatter.errors import StorageError
+
+            raise StorageError("flash full")
+        MemoryStorage._set(self, key, data)
+
+
+def test_a_failed_write_at_commit_keeps_the_fabric_in_use_until_the_next_boot():
+    storage = BrokenFlash()
+    t, seen = table(storage)
+    t.add(fabric(1))
+    storage.broken = True
+    assert [f.fabric_index for f in t.commit()] == [1]  # logged, not raised
+    assert not t.has_pending() and t.find(1) is not None and seen[-1] == (COMMITTED, 1)
+    storage.broken = False
+    t2, _ = table(storage)
+    assert t2.load() == 0  # nothing reached the flash

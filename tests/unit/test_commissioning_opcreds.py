@@ -267,3 +267,47 @@ def test_an_empty_icac_field_means_a_chain_without_icac():
     case = ctl.case(w, "dev", 0x77)  # the chain works without an ICAC
     nocs = ctl.read(w, case, [(0, OPCREDS, 0)])[(0, OPCREDS, 0)]
     assert len(nocs) == 1 and nocs[0][2] is None
+
+
+def test_more_fabrics_than_the_default_acl_table():
+    w, dev, a = setup(max_fabrics=6)
+    ra = a.commission(w, "dev", PASSCODE, 0x70)
+    for k in range(5):
+        assert a.open_window(w, ra.case, 11223344, 0x123).status == status.SUCCESS
+        c = Commissioner("ctl%d" % k, seed=30 + k, fabric_id=0xC00 + k, node_id=0x3000 + k)
+        w.add(c)
+        c.commission(w, "dev", 11223344, 0x71 + k)
+    assert len(dev.fabrics) == 6 and sorted(dev.light.acl.fabrics()) == [1, 2, 3, 4, 5, 6]
+    assert a.read(w, ra.case, [(0, OPCREDS, 2)])[(0, OPCREDS, 2)] == 6  # SupportedFabrics
+    assert a.open_window(w, ra.case, 11223344, 0x123).status == status.SUCCESS
+    late = Commissioner("late", seed=40, fabric_id=0xD00)
+    w.add(late)
+    e = raises(CommissioningError, late.commission, w, "dev", 11223344, 0x99)
+    assert e.step == "noc" and e.detail[0] == oc.TABLE_FULL
+
+
+def test_a_label_that_cannot_be_stored_is_a_failure():
+    from micromatter.errors import StorageError
+    from micromatter.storage import MemoryStorage
+
+    class Flaky(MemoryStorage):
+        broken = False
+
+        def _set(self, key, data):
+            if Flaky.broken and key.startswith("f"):
+                raise StorageError("flash full")
+            MemoryStorage._set(self, key, data)
+
+        def _context(self, path):
+            return Flaky(self.data, path)
+
+    flash = Flaky()
+    w, dev, ctl = setup(storage=flash)
+    r = ctl.commission(w, "dev", PASSCODE, 0x77)
+    Flaky.broken = True
+    assert command_status(ctl.invoke(w, r.case, 0, OPCREDS, 9, {0: "attic"})) == (status.FAILURE, None)
+    Flaky.broken = False
+    assert ctl.invoke(w, r.case, 0, OPCREDS, 9, {0: "attic"})[0] == oc.OK
+    again = Node(dev.port, flash, device_config())
+    again.start(w.now)
+    assert again.fabrics.find(1).label == "attic"

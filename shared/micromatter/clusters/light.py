@@ -49,10 +49,11 @@ class Light:
 
 
 def build_light(storage=None, random_u32=None, basic=None, wifi_ssid=None, credentials_delegate=None,
-                on_change=None, on_identify=None):
+                on_change=None, on_identify=None, max_fabrics=5):
     """A light node.  ``storage``: a Storage context for persisted attributes, the ACL and key sets;
-    ``wifi_ssid``: a Wi-Fi interface joined to that SSID (default: an Ethernet-like interface)."""
-    acl = AccessControl()
+    ``wifi_ssid``: a Wi-Fi interface joined to that SSID (default: an Ethernet-like interface);
+    ``max_fabrics``: the fabrics the ACL holds entries for (the node's SupportedFabrics)."""
+    acl = AccessControl(max_fabrics=max_fabrics)
     failsafe = FailSafe()
     basic = basic if basic is not None else BasicInformation()
     general = GeneralCommissioning(failsafe)

@@ -23,8 +23,8 @@ from micromatter.certs import chain, csr, opcert
 from micromatter.clusters import operational_credentials as oc
 from micromatter.clusters.operational_credentials import OperationalCredentialsDelegate
 from micromatter.commissioning.attestation import NONCE_LENGTH, attestation_elements, nocsr_elements
-from micromatter.errors import MatterError
-from micromatter.fabric import Fabric
+from micromatter.errors import MatterError, StorageError
+from micromatter.fabric import Fabric, FabricError
 from micromatter.fabrics import FabricConflictError, FabricTableFullError
 from micromatter.im import status
 from micromatter.im.acl import CASE, PASE, is_cat, is_operational_node_id
@@ -338,8 +338,15 @@ class OperationalCredentialsBehavior(OperationalCredentialsDelegate):
         for f in self.table.fabrics:
             if label and f.label == label and f.fabric_index != index:
                 return _noc_response(oc.LABEL_CONFLICT)
-        self.table.set_label(index, label)
-        self._changed()
+        try:
+            self.table.set_label(index, label)
+        except FabricError as e:  # more than 32 bytes of UTF-8 within 32 characters
+            raise StatusError(status.CONSTRAINT_ERROR, message=str(e))
+        except StorageError as e:
+            log.error(_TAG, "label not stored: %s" % e)
+            raise StatusError(status.FAILURE)
+        finally:
+            self._changed()
         return _noc_response(oc.OK, index)
 
     def cmd_remove_fabric(self, fields, ctx):
