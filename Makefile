@@ -13,9 +13,10 @@ $(VENV)/.ok: requirements.txt pyproject.toml tools/setup.sh
 setup-interop: setup
 	tools/setup.sh interop
 
-# The main job: a Matter light under the unix MicroPython port, printing its pairing code.
+# The main job: a Matter light under the unix MicroPython port, printing its pairing code; as root in a
+# network namespace made for it (tools/run-device.sh), otherwise on loopback only.
 run: setup
-	$(BIN)/micromatter run
+	tools/run-device.sh
 
 # The whole suite: unit tests on CPython, on MicroPython from source and from .mpy, host-only tests, interop.
 test: setup setup-interop
