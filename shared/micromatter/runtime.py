@@ -59,7 +59,7 @@ class OptionsError(MatterError):
     """A command line the device cannot run with (``usage`` is set when help was asked for)."""
 
     def __init__(self, message, usage=False):
-        MatterError.__init__(self, message)
+        super().__init__(message)
         self.usage = usage
 
 
