@@ -1,0 +1,67 @@
+"""The ``micromatter run`` device over real UDP against our own controller, under both runtimes (CPython).
+
+``device_commissioner.py`` runs inside a network namespace this test creates (loopback only; deleted
+afterwards) and drives the device through the CLI: commissioning with attestation against the test PAAs, a
+toggle, a clean stop by SIGTERM (exit status 0, CloseSession received), a restart on the same storage
+(commissioned, CASE resumed, the light's state kept), ``factory-reset`` (uncommissioned again).  Needs root
+and ``ip netns``: skipped otherwise.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "tests", "host", "device_commissioner.py")
+SECONDS = 60
+
+if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("timeout") is None:
+    pytest.skip("needs root, `ip netns` and `timeout` (runs the device in a network namespace)",
+                allow_module_level=True)
+if not os.access(os.path.join(ROOT, ".venv", "bin", "micromatter"), os.X_OK):
+    pytest.skip("needs .venv/bin/micromatter (make setup)", allow_module_level=True)
+
+
+@pytest.fixture
+def netns():
+    name = "mm-dev-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True, timeout=10)
+        yield name
+    finally:
+        for pid in subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
+                                  timeout=10).stdout.split():
+            try:
+                os.kill(int(pid), 9)
+            except (OSError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "delete", name], timeout=10)
+    assert name not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
+
+
+@pytest.mark.parametrize("runtime", ["micropython", "cpython"])
+def test_commission_stop_restart_resume_factory_reset(netns, tmp_path, runtime):
+    storage = str(tmp_path / "storage")
+    done = subprocess.run(["timeout", "-k", "5", str(4 * SECONDS), "ip", "netns", "exec", netns, sys.executable,
+                           SCRIPT, runtime, storage, str(SECONDS)], capture_output=True, text=True,
+                          timeout=4 * SECONDS + 20)
+    lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+    log = (tmp_path / "storage.log").read_text() if (tmp_path / "storage.log").exists() else ""
+    assert lines, done.stdout + done.stderr[-3000:] + log[-3000:]
+    r = json.loads(lines[-1][len("RESULT "):])
+    why = json.dumps(r) + "\n" + done.stderr[-2000:] + "\n" + log[-3000:]
+    assert r["ok"] and done.returncode == 0, why
+    assert r["first_online"]["commissioned"] is False and r["first_online"]["qr_code"].startswith("MT:"), why
+    assert r["steps"][-1] == "complete" and r["attestation_vendor"] == 0xFFF1 and r["fabric_index"] == 1, why
+    assert r["onoff"] == [False, True], why
+    assert r["stop_rc"] == 0 and r["stopped_event"] and r["close_session_seen"], why
+    assert r["second_online"] == {"commissioned": True, "fabrics": 1}, why
+    assert r["second_case_resumed"] is True and r["onoff_after_restart"] is True, why
+    assert r["second_stop_rc"] == 0 and r["reset_rc"] == 0 and r["third_stop_rc"] == 0, why
+    assert r["after_reset_online"] == {"commissioned": False, "fabrics": 0}, why
+    assert os.path.isdir(os.path.join(storage, "att.d"))  # the factory reset keeps the attestation material
