@@ -47,6 +47,7 @@ USAGE = """usage: device [options]
   --mdns on|loopback|off mDNS on the interface, on lo only (nothing leaves the host), or none (default on)
   --credentials DIR      test PAA and CD-signing keys a development device makes its DAC from
   --attestation DIR      provisioned dac.der, pai.der, cd.der, dac_key.pem (instead of --credentials)
+  --session-not-found on|off  answer messages on unknown sessions with SessionNotFound (default on)
   --heap-stats           track heap figures after every node call (EVENT heap on request and at stop)
   --control-stdin        read commands from stdin: 'stop' (or end of input), 'heap'
   --max-seconds S        stop by itself after S seconds (0: never)
@@ -84,6 +85,7 @@ _OPTIONS = {
     "--mdns": ("mdns", "str"),
     "--credentials": ("credentials", "str"),
     "--attestation": ("attestation", "str"),
+    "--session-not-found": ("session_not_found", "str"),
     "--heap-stats": ("heap_stats", "flag"),
     "--control-stdin": ("control_stdin", "flag"),
     "--max-seconds": ("max_seconds", "int"),
@@ -111,6 +113,7 @@ class Options:
         self.mdns = "on"
         self.credentials = None
         self.attestation = None
+        self.session_not_found = "on"
         self.heap_stats = False
         self.control_stdin = False
         self.max_seconds = 0
@@ -155,6 +158,8 @@ def parse_args(argv):
             setattr(o, attr, value)
     if o.mdns not in MDNS_MODES:
         raise OptionsError("--mdns takes on, loopback or off")
+    if o.session_not_found not in ("on", "off"):
+        raise OptionsError("--session-not-found takes on or off")
     if o.log_level not in LOG_LEVELS:
         raise OptionsError("--log-level takes debug, info, warning or error")
     if o.max_seconds < 0:
@@ -544,6 +549,7 @@ class Device:
             config = make_config(self.port.crypto, o, attestation, host, ipv4, ipv6)
         storage = self.storage if self.storage is not None else self.port.open_storage(o.storage)
         self.node = Node(self.port, storage, config)
+        self.node.exchanges.session_not_found = o.session_not_found == "on"
         self.runner = DeviceRunner(self.node, self._send_matter, self._send_mdns, self.write_line,
                                    net.is_loopback if loopback else None, self.heap, not o.no_banner, self.on_event)
         for family, sock in net.matter_sockets(o.port, loopback):

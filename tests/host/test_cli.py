@@ -27,13 +27,15 @@ def test_run_defaults_and_device_arguments():
     assert args[:14] == ["--storage", "/s", "--port", "5540", "--passcode", "20202021", "--discriminator", "3840",
                          "--vendor-id", "65521", "--product-id", "32768", "--mdns", "on"]
     assert args[args.index("--credentials") + 1] == os.path.join(ROOT, "tools", "credentials")
+    assert args[args.index("--session-not-found") + 1] == "on"
     a = parse("run", "--runtime", "cpython", "--port", "5541", "--vendor-id", "0xFFF2", "--interface", "eth0",
-              "--heap-stats", "--max-seconds", "9", "--attestation", "att", "--no-banner", "--mdns", "off")
+              "--heap-stats", "--max-seconds", "9", "--attestation", "att", "--no-banner", "--mdns", "off",
+              "--session-not-found", "off")
     a.storage = "/s"
     args = cli.device_args(a)
     assert "--credentials" not in args and args[args.index("--attestation") + 1] == "att"
     for flag, value in (("--interface", "eth0"), ("--max-seconds", "9"), ("--vendor-id", str(0xFFF2)),
-                        ("--mdns", "off"), ("--port", "5541")):
+                        ("--mdns", "off"), ("--port", "5541"), ("--session-not-found", "off")):
         assert args[args.index(flag) + 1] == value
     assert "--heap-stats" in args and "--no-banner" in args
 
