@@ -402,7 +402,7 @@ def test_main_py_on_an_emulated_board_is_commissioned_and_drives_its_pin(tmp_pat
 
         wait_for('"event": "online"')
         r = subprocess.run(["timeout", "-k", "2", "60", "ip", "netns", "exec", ns, PYTHON,
-                            "tests/host/board_commissioner.py", "127.0.0.1", "5540", str(PASSCODE), "45"],
+                            "tests/host/board_commissioner.py", "5540", str(PASSCODE), "45"],
                            cwd=ROOT, capture_output=True, text=True)
         result = json.loads([x for x in r.stdout.splitlines() if x.startswith("RESULT ")][-1][7:])
         assert result["ok"], result
