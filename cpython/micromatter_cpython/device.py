@@ -49,11 +49,13 @@ def write_line(text):
     sys.stdout.flush()
 
 
+def _report_heap(device):
+    if device.runner is not None:
+        device.runner.report_heap("request")
+
+
 async def _serve(device, control):
     aio = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        aio.add_signal_handler(sig, device.loop.stop)
-    aio.add_signal_handler(signal.SIGUSR1, device.runner.report_heap, "request")
     if control:
         aio.add_reader(sys.stdin.fileno(), lambda: device.command(sys.stdin.readline()))
     try:
@@ -61,8 +63,9 @@ async def _serve(device, control):
     finally:
         if control:
             aio.remove_reader(sys.stdin.fileno())
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
-            aio.remove_signal_handler(sig)
+
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
 
 
 def main(argv=None):
@@ -77,17 +80,26 @@ def main(argv=None):
     async def run():
         loop = UdpLoop(port.now_ms)
         device = Device(port, net, loop, options, write_line, Heap())
+        aio = asyncio.get_running_loop()
+        # before anything is printed: a stop or heap request must never meet the default actions
+        aio.add_signal_handler(signal.SIGINT, loop.stop)
+        aio.add_signal_handler(signal.SIGTERM, loop.stop)
+        aio.add_signal_handler(signal.SIGUSR1, _report_heap, device)
         try:
-            device.open(port.now_ms())
-        except (OSError, MatterError) as e:
-            log.error(_TAG, "cannot start: %r" % e)
-            loop.close()
-            return 1
-        try:
-            await _serve(device, options.control_stdin)
+            try:
+                device.open(port.now_ms())
+            except (OSError, MatterError) as e:
+                log.error(_TAG, "cannot start: %r" % e)
+                loop.close()
+                return 1
+            try:
+                await _serve(device, options.control_stdin)
+            finally:
+                device.stop(port.now_ms())
+            return 0
         finally:
-            device.stop(port.now_ms())
-        return 0
+            for sig in SIGNALS:
+                aio.remove_signal_handler(sig)
 
     return asyncio.run(run())
 

@@ -317,12 +317,19 @@ class NetnsPair:
 # ---- devices ------------------------------------------------------------------------------------------------------
 
 class DeviceSpec:
-    """How to start one kind of device: ``argv(storage, port, passcode, discriminator, log)`` is the command."""
+    """How to start one kind of device: ``argv(storage, port, passcode, discriminator, log)`` is the command.
+    ``heap``: the device prints an ``EVENT heap`` line when its command's first process gets SIGUSR1."""
 
-    def __init__(self, name, make_argv, check=None):
+    def __init__(self, name, make_argv, check=None, heap=False):
         self.name = name
         self.make_argv = make_argv
         self.check = check
+        self.heap = heap
+
+    def variant(self, name, *extra):
+        """The same device with ``extra`` arguments at the end of its command."""
+        make = self.make_argv
+        return DeviceSpec(name, lambda *a: list(make(*a)) + list(extra), self.check, self.heap)
 
     def argv(self, storage, port, passcode, discriminator, log):
         return [str(a) for a in self.make_argv(storage, port, passcode, discriminator, log)]
@@ -372,7 +379,11 @@ MICROMATTER_DEVICE = DeviceSpec(
         os.path.join(REPO, ".venv", "bin", "micromatter"), "run", "--runtime", "micropython", "--storage", storage,
         "--port", port, "--passcode", passcode, "--discriminator", discriminator],
     _micromatter_check,
+    heap=True,
 )
+
+# The same light, the CPython twin (`micromatter run --runtime cpython`).
+MICROMATTER_CPYTHON_DEVICE = MICROMATTER_DEVICE.variant("micromatter-cpython", "--runtime", "cpython")
 
 # The matter.js reference OnOff light (mjs/device.mjs).
 REFERENCE_DEVICE = DeviceSpec(
@@ -383,7 +394,7 @@ REFERENCE_DEVICE = DeviceSpec(
     _reference_check,
 )
 
-DEVICE_SPECS = {s.name: s for s in (MICROMATTER_DEVICE, REFERENCE_DEVICE)}
+DEVICE_SPECS = {s.name: s for s in (MICROMATTER_DEVICE, MICROMATTER_CPYTHON_DEVICE, REFERENCE_DEVICE)}
 
 
 def device_from_template(template, name="custom"):
@@ -457,6 +468,19 @@ class Device:
         sample = self.sample_rss()
         if sample["processes"]:
             self.peak_rss.append(sample)
+
+    def heap(self, timeout=30):
+        """Ask the device for its heap figures (SIGUSR1 to its command's first process) and return the ``EVENT
+        heap`` line it prints; None for a device that cannot (``DeviceSpec.heap``)."""
+        if not self.spec.heap or self.proc is None:
+            return None
+        tree = self.proc.tree()
+        if not tree:
+            raise HarnessError("device not running")
+        before = len(self.events(event="heap", reason="request"))
+        os.kill(tree[0], signal.SIGUSR1)
+        return wait_until(lambda: self.events(event="heap", reason="request")[before:], timeout,
+                          what="the device's heap event")[0]
 
     def kill(self, timeout=15):
         """SIGKILL every process of the device at once (a power cut), then reap the wrapper."""
