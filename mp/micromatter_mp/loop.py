@@ -33,7 +33,9 @@ _TAG = "loop"
 def family_of(address):
     """``socket.AF_INET`` or ``AF_INET6`` for a peer address: a raw sockaddr (unix port) or a tuple."""
     if isinstance(address, (bytes, bytearray)):
-        return socket.AF_INET if len(address) >= 2 and address[0] == _AF_INET_RAW and address[1] == 0 else socket.AF_INET6
+        if len(address) >= 2 and address[0] == _AF_INET_RAW and address[1] == 0:
+            return socket.AF_INET
+        return socket.AF_INET6
     if isinstance(address, tuple) and len(address) == 2 and ":" not in address[0]:
         return socket.AF_INET
     return socket.AF_INET6

@@ -244,7 +244,8 @@ class ExchangeManager:
 
     def __init__(self, sessions, context, capacity=DEFAULT_EXCHANGES, retransmissions=DEFAULT_RETRANSMISSIONS,
                  session_not_found=True, response_timeout_ms=DEFAULT_RESPONSE_TIMEOUT_MS):
-        if not callable(getattr(sessions, "decode", None)) or not isinstance(getattr(sessions, "secure_capacity", None), int):
+        if not callable(getattr(sessions, "decode", None)) or not isinstance(
+                getattr(sessions, "secure_capacity", None), int):
             raise ExchangeArgumentError("sessions must be a SessionManager")
         if not callable(getattr(context, "random_bytes", None)):
             raise ExchangeArgumentError("context must provide random_bytes (a Port)")

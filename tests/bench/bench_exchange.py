@@ -147,7 +147,8 @@ def run(emit):
     n = 300
     it.device_us = 0
     round_us = benchlib.time_per_op_us(it.one, n, warmup=0)
-    emit("exchange_invoke_device", it.device_us / n, "us", request="InvokeRequest Toggle", messages_in=2, messages_out=1)
+    emit("exchange_invoke_device", it.device_us / n, "us", request="InvokeRequest Toggle", messages_in=2,
+         messages_out=1)
     emit("exchange_invoke_round", round_us, "us", includes="controller encode/decode")
     emit("exchange_invoke_alloc", benchlib.alloc_per_op_bytes(it.one, 200, warmup=5), "B/op",
          measure="gc.mem_alloc delta" if benchlib.IS_MICROPYTHON else "tracemalloc")
