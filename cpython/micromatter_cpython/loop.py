@@ -201,8 +201,8 @@ class UdpLoop:
                 if not due:
                     break
                 rounds += 1
-            if rounds >= MAX_TIMER_ROUNDS:
-                await asyncio.sleep(0)
+            if rounds >= MAX_TIMER_ROUNDS:  # a source that stays due: let the readers in, never spin
+                await asyncio.sleep(0.001)
                 continue
             best = None
             for source in self._timers:

@@ -194,8 +194,8 @@ class UdpLoop:
                 if not due:
                     break
                 rounds += 1
-            if rounds >= MAX_TIMER_ROUNDS:
-                await asyncio.sleep_ms(0)
+            if rounds >= MAX_TIMER_ROUNDS:  # a source that stays due: let the readers in, never spin
+                await asyncio.sleep_ms(1)
                 continue
             best = None
             for source in self._timers:
