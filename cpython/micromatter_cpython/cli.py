@@ -2,8 +2,9 @@
 
     micromatter run [--runtime micropython|cpython] [--storage DIR] [--port 5540] [--passcode N]
                     [--discriminator N] [--vendor-id 0xFFF1] [--product-id 0x8000] [--interface NAME]
-                    [--mdns on|loopback|off] [--session-not-found on|off] [--heap-stats] [--max-seconds S]
-                    [--log-level L] [--credentials DIR | --attestation DIR] [--no-banner]
+                    [--mdns on|loopback|off] [--mdns-probe on|off] [--session-not-found on|off]
+                    [--heap-stats] [--max-seconds S] [--log-level L] [--credentials DIR | --attestation DIR]
+                    [--no-banner]
     micromatter factory-reset [--storage DIR] [--all]
 
 ``run`` starts the device (``micromatter_mp.device`` under the unix MicroPython port beside this Python, by
@@ -101,6 +102,8 @@ def parser():
                    help="mDNS on the interface, only on lo (nothing leaves the host), or none")
     r.add_argument("--credentials", default=None, help="test PAA and CD-signing keys (default: tools/credentials)")
     r.add_argument("--attestation", default=None, help="provisioned attestation files (make_attestation.py)")
+    r.add_argument("--mdns-probe", choices=("on", "off"), default="off",
+                   help="probe mDNS names before announcing them (default off, as connectedhomeip)")
     r.add_argument("--session-not-found", choices=("on", "off"), default="on",
                    help="answer messages on unknown sessions with SessionNotFound")
     r.add_argument("--heap-stats", action="store_true", help="track heap peaks (EVENT heap at stop, on SIGUSR1)")
@@ -118,7 +121,7 @@ def device_args(a):
     out = ["--storage", a.storage, "--port", str(a.port), "--passcode", str(a.passcode),
            "--discriminator", str(a.discriminator), "--vendor-id", str(a.vendor_id),
            "--product-id", str(a.product_id), "--mdns", a.mdns, "--log-level", a.log_level,
-           "--session-not-found", a.session_not_found]
+           "--session-not-found", a.session_not_found, "--mdns-probe", a.mdns_probe]
     if a.interface:
         out += ["--interface", a.interface]
     credentials = a.credentials or default_credentials()

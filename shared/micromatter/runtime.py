@@ -47,6 +47,8 @@ USAGE = """usage: device [options]
   --mdns on|loopback|off mDNS on the interface, on lo only (nothing leaves the host), or none (default on)
   --credentials DIR      test PAA and CD-signing keys a development device makes its DAC from
   --attestation DIR      provisioned dac.der, pai.der, cd.der, dac_key.pem (instead of --credentials)
+  --mdns-probe on|off    probe names before announcing them (RFC 6762 8.1; default off: like connectedhomeip,
+                         answer at once, so controllers find a restarted device without ~750 ms of probes)
   --session-not-found on|off  answer messages on unknown sessions with SessionNotFound (default on)
   --heap-stats           track heap figures after every node call (EVENT heap on request and at stop)
   --control-stdin        read commands from stdin: 'stop' (or end of input), 'heap'
@@ -85,6 +87,7 @@ _OPTIONS = {
     "--mdns": ("mdns", "str"),
     "--credentials": ("credentials", "str"),
     "--attestation": ("attestation", "str"),
+    "--mdns-probe": ("mdns_probe", "str"),
     "--session-not-found": ("session_not_found", "str"),
     "--heap-stats": ("heap_stats", "flag"),
     "--control-stdin": ("control_stdin", "flag"),
@@ -113,6 +116,7 @@ class Options:
         self.mdns = "on"
         self.credentials = None
         self.attestation = None
+        self.mdns_probe = "off"
         self.session_not_found = "on"
         self.heap_stats = False
         self.control_stdin = False
@@ -158,8 +162,9 @@ def parse_args(argv):
             setattr(o, attr, value)
     if o.mdns not in MDNS_MODES:
         raise OptionsError("--mdns takes on, loopback or off")
-    if o.session_not_found not in ("on", "off"):
-        raise OptionsError("--session-not-found takes on or off")
+    for name, value in (("--session-not-found", o.session_not_found), ("--mdns-probe", o.mdns_probe)):
+        if value not in ("on", "off"):
+            raise OptionsError("%s takes on or off" % name)
     if o.log_level not in LOG_LEVELS:
         raise OptionsError("--log-level takes debug, info, warning or error")
     if o.max_seconds < 0:
@@ -550,6 +555,7 @@ class Device:
         storage = self.storage if self.storage is not None else self.port.open_storage(o.storage)
         self.node = Node(self.port, storage, config)
         self.node.exchanges.session_not_found = o.session_not_found == "on"
+        self.node.mdns.probe = o.mdns_probe == "on"
         self.runner = DeviceRunner(self.node, self._send_matter, self._send_mdns, self.write_line,
                                    net.is_loopback if loopback else None, self.heap, not o.no_banner, self.on_event)
         for family, sock in net.matter_sockets(o.port, loopback):

@@ -26,19 +26,20 @@ def test_options_defaults_and_values():
                     "--vendor-id", "0xFFF2", "--product-id", "32769", "--interface", "veth-dev", "--ipv4",
                     "10.0.0.1", "--ipv4", "10.0.0.2", "--ipv6", "fd00::1", "--mdns", "loopback", "--heap-stats",
                     "--control-stdin", "--max-seconds", "30", "--host", "02:00:00:00:00:01", "--log-level", "debug",
-                    "--credentials", "c", "--no-banner", "--session-not-found", "off"])
+                    "--credentials", "c", "--no-banner", "--session-not-found", "off", "--mdns-probe", "on"])
     assert (o.storage, o.port, o.passcode, o.discriminator, o.vendor_id, o.product_id) == (
         "d", 5541, 11223344, 0xF00, 0xFFF2, 0x8001)
     assert o.interface == "veth-dev" and o.ipv4 == ["10.0.0.1", "10.0.0.2"] and o.ipv6 == ["fd00::1"]
     assert o.mdns == "loopback" and o.heap_stats and o.control_stdin and o.max_seconds == 30
     assert o.host == b"\x02\x00\x00\x00\x00\x01" and o.log_level == "debug" and o.credentials == "c" and o.no_banner
     assert o.session_not_found == "off" and parse_args([]).session_not_found == "on"
+    assert o.mdns_probe == "on" and parse_args([]).mdns_probe == "off"
 
 
 def test_bad_options():
     for argv in (["--bogus"], ["--port"], ["--port", "x"], ["--mdns", "maybe"], ["--log-level", "loud"],
-                 ["--heap-stats=1"], ["--max-seconds", "-1"], ["--host", "0102"], ["--host", "zz0000000000"], ["--session-not-found", "no"],
-                 ["storage"]):
+                 ["--heap-stats=1"], ["--max-seconds", "-1"], ["--host", "0102"], ["--host", "zz0000000000"],
+                 ["--session-not-found", "no"], ["--mdns-probe", "yes"], ["storage"]):
         e = raises(OptionsError, parse_args, argv)
         assert not e.usage, argv
     assert raises(OptionsError, parse_args, ["--port", "1", "--help"]).usage
@@ -260,7 +261,7 @@ def open_device(*argv):
 def test_device_opens_its_sockets_on_the_chosen_interface():
     device, port, net, loop, lines = open_device("--storage", "st", "--ipv6", "fd00::9", "--no-banner")
     assert device.interface == "veth-a" and net.joined == ("veth-a", 2) and port.location == "st"
-    assert device.node.exchanges.session_not_found is True
+    assert device.node.exchanges.session_not_found is True and device.node.mdns.probe is False
     assert [(s, f) for s, e, f in loop.sockets] == [("m6", AF_INET6), ("d4", AF_INET), ("d6", AF_INET6)]
     assert loop.sockets[0][1] is device.runner and loop.sockets[1][1] is device.runner.mdns
     assert [t for t in loop.timers if isinstance(t, AddressWatcher)]
