@@ -91,6 +91,9 @@ for name in names:
             continue
         passed += 1
         print("ok   " + full + " (" + str(time.ticks_diff(time.ticks_ms(), t0)) + " ms)")
+    # Unload the test module so that one long run does not keep every module's data alive.
+    del module
+    sys.modules.pop(modname, None)
     gc.collect()
 
 print("runtime micropython, " + str(time.ticks_diff(time.ticks_ms(), t_start)) + " ms")

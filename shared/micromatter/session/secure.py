@@ -114,9 +114,10 @@ class SecureSessionTable:
         self.subscriptions = array("H", zeros)
         self.tx = array("I", zeros)
         self.last_tx = array("I", zeros)
-        self.timestamp = array("q", zeros)
-        self.active_timestamp = array("q", zeros)
-        self.established = array("q", zeros)
+        # Lists, not array("q"): reading an array("q") item allocates on MicroPython.
+        self.timestamp = list(zeros)
+        self.active_timestamp = list(zeros)
+        self.established = list(zeros)
         self.node_ids = bytearray(16 * capacity)  # ours (8, LE) | the peer's (8, LE): the nonces
         self.challenge = bytearray(KEY_LENGTH * capacity)
         self.rx = ReplayWindows(capacity)

@@ -50,8 +50,9 @@ class UnsecureSessionTable:
         self.generation = array("H", zeros)
         self.node_id = [0] * capacity
         self.node_ids = bytearray(8 * capacity)  # the ephemeral node id, LE: compared without allocating
-        self.timestamp = array("q", zeros)
-        self.active_timestamp = array("q", zeros)
+        # Lists, not array("q"): reading an array("q") item allocates on MicroPython.
+        self.timestamp = list(zeros)
+        self.active_timestamp = list(zeros)
         self.last_tx = array("I", zeros)
         self.params = [None] * capacity
         self.handles = [None] * capacity
