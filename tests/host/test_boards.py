@@ -412,7 +412,8 @@ def test_main_py_on_an_emulated_board_is_commissioned_and_drives_its_pin(tmp_pat
         if device is not None and device.poll() is None:
             device.kill()  # by PID (`timeout`); the namespace's processes go below
             device.wait(10)
-        for pid in subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, timeout=10).stdout.split():
+        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, timeout=10).stdout
+        for pid in pids.split():
             try:
                 os.kill(int(pid), 9)
             except (OSError, ValueError):

@@ -6,8 +6,6 @@ import json
 import os
 import sys
 
-from commissioner import attestation_material
-from flashsim import FakeNvsFlash
 from micromatter import onboarding
 from micromatter.commissioning.attestation import AttestationMaterialError
 from micromatter.commissioning.config import ConfigError, DeviceConfig
@@ -15,7 +13,9 @@ from micromatter.crypto import spake2p
 from micromatter.storage import MemoryStorage
 from micromatter_mp.storage import NvsStorage, VfsStorage
 from support import port, raises
-from test_storage_backends import remove_tree, scratch_dir
+
+# The helpers below come from other test modules, imported where they are used: this module runs first under
+# tools/mptest.py (one process, one heap for every module), so it keeps what it loads early to a minimum.
 
 
 def _board_path():
@@ -39,6 +39,30 @@ from micromatter_board.config import BoardConfig, BoardConfigError, load  # noqa
 PASSCODE = 20202021
 SALT = b"SPAKE2P Key Salt"
 _cache = {}
+
+
+def scratch_dir():
+    from test_storage_backends import scratch_dir
+
+    return scratch_dir()
+
+
+def remove_tree(path):
+    from test_storage_backends import remove_tree
+
+    remove_tree(path)
+
+
+def attestation_material():
+    """Fresh development material for vendor 0xFFF1 product 0x8000 (public test PAA and CD key); not kept
+    between tests, so nothing of it stays in the heap the later modules run in."""
+    from certs_vectors import credential
+    from micromatter.commissioning.attestation import DevelopmentAuthority, make
+
+    authority = DevelopmentAuthority.from_pem(credential("test-paa-fff1-cert.pem"),
+                                              credential("test-paa-fff1-key.pem"),
+                                              credential("test-cd-signing-key.pem"))
+    return make(port().crypto, authority, 0xFFF1, 0x8000, 0x0100)
 
 
 def verifier():
@@ -210,6 +234,8 @@ def test_attestation_record_installs_into_vfs_storage_once():
 
 
 def test_attestation_record_installs_into_nvs():
+    from flashsim import FakeNvsFlash
+
     crypto = port().crypto
     material = attestation_material()
     flash = FakeNvsFlash()

@@ -2,7 +2,8 @@
 
 The node reports what the user sees as events (``onoff`` with ``value``, ``identify`` with ``seconds``);
 ``Light.on_event`` turns them into pin levels.  ``pin_class`` is ``machine.Pin`` on a board (imported only
-there); tests (under the unix port: ``asyncio.sleep_ms`` and ``time.ticks_ms`` are MicroPython's) pass a stand-in with ``value(level)``.
+there); tests pass a stand-in with ``value(level)`` and run under the unix port (``asyncio.sleep_ms`` and
+``time.ticks_ms`` are MicroPython's).
 """
 
 import asyncio
