@@ -45,3 +45,7 @@ except (MatterError, OSError) as e:
     # A board that cannot run says why on the console and stays at the REPL (no reboot loop).
     sys.print_exception(e)
     print("micromatter did not start: %r" % e)
+except MemoryError as e:
+    sys.print_exception(e)
+    print("micromatter did not start: not enough heap (%d B free); a board with PSRAM or a frozen firmware "
+          "is needed (boards/esp32/README.md)" % gc.mem_free())
