@@ -498,8 +498,8 @@ class Commissioner:
 
 class Wire:
     """Node-like endpoints back to back on a fake network and a fake clock.  Every Matter datagram is
-    delivered to the endpoint named by its address (``drop(entry)`` may lose it; ``sent`` logs the last
-    ``SENT_LOG``); mDNS output is kept in ``mdns`` (``(time, source, data, destination)``)."""
+    delivered to the endpoint named by its address (``drop(entry)`` may lose it, ``tamper(entry)`` change it;
+    ``sent`` logs the last ``SENT_LOG``); mDNS output is kept in ``mdns`` (``(time, source, data, destination)``)."""
 
     def __init__(self, *endpoints):
         self.endpoints = {}
@@ -508,6 +508,7 @@ class Wire:
         self.sent = []
         self.mdns = []
         self.drop = None
+        self.tamper = None  # tamper(entry) -> the bytes actually delivered
         for e in endpoints:
             self.add(e)
 
@@ -536,6 +537,8 @@ class Wire:
             if self.drop is not None and self.drop(entry):
                 entry["dropped"] = True
                 continue
+            if self.tamper is not None:
+                data = self.tamper(entry)
             endpoint = self.endpoints.get(dst)
             if endpoint is not None:
                 self.take(dst, endpoint.on_datagram(data, src, self.now))
