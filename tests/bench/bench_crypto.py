@@ -49,9 +49,13 @@ def run(emit):
         lambda: crypto.pbkdf2_sha256(b"\x31\x32\x33\x34", b"SPAKE2P Key Salt", 1000, 80), 3, warmup=1) / 1000, "ms")
 
     # Portable P-256 (both runtimes): the first fixed-base call builds the comb table.
+    held = benchlib.heap_used()
     start = benchlib._now_us()
     p256.mul_base(0x1234)
     emit("p256_tables_first_use", benchlib._diff_us(benchlib._now_us(), start) / 1000, "ms")
+    p256.mul_add(0x1234, p256.G, 0x5678, p256.G)  # G's odd multiples
+    if held is not None:
+        emit("p256_tables_heap", benchlib.heap_used() - held, "B", note="comb and G tables, kept once built")
     scalars = [p256.reduce_scalar((0x9E3779B97F4A7C15 ** 5) * (i + 3)) for i in range(8)]
     point = p256.mul_base(scalars[0])
     state = [0]
@@ -64,6 +68,8 @@ def run(emit):
     emit("p256_mul_variable", _time(lambda: p256.mul(k(), point), 10) / 1000, "ms", impl="portable")
     emit("p256_mul_add", _time(lambda: p256.mul_add(k(), p256.G, k(), point), 10) / 1000, "ms",
          impl="portable")
+    emit("p256_mul_add_alloc", benchlib.alloc_per_op_bytes(lambda: p256.mul_add(k(), p256.G, k(), point), 1),
+         "B/op", impl="portable", note="garbage: big-int temporaries mostly")
 
     # The port's key operations (cryptography on CPython, the portable code on MicroPython).
     private, public = crypto.p256_generate()

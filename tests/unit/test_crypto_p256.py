@@ -194,3 +194,80 @@ def test_private_from_random_rejects_out_of_range():
         return values.pop(0)
 
     assert p256.private_from_random(source) == bytes(31) + b"\x09"
+
+
+def _digit_values(buf, length):
+    """The signed table indexes a digit buffer holds, least significant first: +-(i + 1) for table point i."""
+    out = []
+    for pos in range(length - 1, -1, -1):
+        d = buf[pos]
+        out.append(-(d & 0x7F) if d & 0x80 else d)
+    return out
+
+
+def test_wnaf_recoding_rebuilds_the_scalar():
+    # digit buffers are reused by every multiplication: each recoding must overwrite the whole buffer
+    buf = bytearray(b"\xff" * len(p256._digits_a))
+    for w in (p256.WINDOW, p256.G_WINDOW):
+        for k in (1, 2, 3, 2**255, 2**256 - 1, p256.N - 1, p256.N - 16) + tuple(_scalars(4, 11)):
+            assert p256._wnaf(k, w, buf) is buf
+            total = 0
+            last = None
+            for i, v in enumerate(_digit_values(buf, len(buf))):
+                if not v:
+                    continue
+                d = 2 * abs(v) - 1  # the odd multiple the table entry holds
+                assert d < 1 << (w - 1), (k, w, i)
+                assert last is None or i - last >= w, (k, w, i)  # non-adjacent form of width w
+                last = i
+                total += (d if v > 0 else -d) << i
+            assert total == k, (k, w)
+
+
+def test_comb_recoding_rebuilds_the_scalar():
+    buf = bytearray(b"\xff" * len(p256._digits_a))
+    spacing = (256 + p256.COMB_TEETH - 1) // p256.COMB_TEETH  # the comb's columns
+    for k in (1, 2**255, 2**256 - 1, p256.N - 1) + tuple(_scalars(3, 12)):
+        p256._comb_digits(k, buf)
+        total = 0
+        for j, idx in enumerate(_digit_values(buf, spacing)):
+            assert 0 <= idx < 1 << p256.COMB_TEETH
+            for tooth in range(p256.COMB_TEETH):
+                if idx >> tooth & 1:
+                    total += 1 << (tooth * spacing + j)
+        assert total == k
+
+
+def test_tables_hold_their_points():
+    # comb entry b - 1 is sum(2**(i*spacing) G) over the bits i of b; G's odd-multiple entry i is (2i+1) G
+    comb = p256._comb()
+    spacing = (256 + p256.COMB_TEETH - 1) // p256.COMB_TEETH  # the comb's columns
+    for b in (1, 2, 3, 32, 33, 63):
+        expected = None
+        for i in range(p256.COMB_TEETH):
+            if b >> i & 1:
+                expected = p256.add(expected, p256.mul(1 << (i * spacing), p256.G))
+        assert p256._point_at(comb, b - 1) == expected, b
+    odd = p256._g_odd()
+    point = p256.G
+    g2 = p256.double(p256.G)
+    for i in range(1 << (p256.G_WINDOW - 2)):
+        assert p256._point_at(odd, i) == point, i
+        point = p256.add(point, g2)
+
+
+def test_multiplication_against_double_and_add():
+    # an independent path through the public affine add/double only
+    def reference(k, point):
+        result = None
+        for bit in range(255, -1, -1):
+            result = p256.double(result)
+            if k >> bit & 1:
+                result = p256.add(result, point)
+        return result
+
+    k, j = _scalars(2, 13)
+    q = G3
+    assert p256.mul_base(k) == reference(k, p256.G)
+    assert p256.mul(k, q) == reference(k, q)
+    assert p256.mul_add(k, p256.G, j, q) == p256.add(reference(k, p256.G), reference(j, q))

@@ -36,10 +36,22 @@ _COMB_SPACING = const(43)  # ceil(256 / COMB_TEETH)
 G_WINDOW = const(6)  # wNAF width for G in mul_add: 16 precomputed odd multiples
 WINDOW = const(5)  # wNAF width for other points: 8 odd multiples computed per call
 _WNAF_LENGTH = const(264)  # wNAF digits of a 256-bit scalar: at most 257 (+ room for the widest window)
+_NEGATE = const(0x80)
+# Tables of affine points are lists of pages, each 8 points of 64 bytes (x | y big-endian): a third of the
+# heap of tuples of ints, and no block larger than 512 bytes to find in a fragmented heap.
+_PAGE_POINTS = const(8)
+_PAGE_BYTES = const(512)
 
 # Jacobian points travel as 3-item lists: in a microbenchmark on the 1.29 unix port a
 # list of three was built in ~0.2 us and a tuple of three in ~11 us.
 _INFINITY = [1, 1, 0]
+
+# The recoded scalars of a multiplication, one byte per doubling step, top first: 0 adds nothing, else the
+# low 7 bits are 1 + the index of the table point to add and ``_NEGATE`` adds its negation.  Two buffers
+# (Shamir's trick needs both) reused by every call, as the core is single-threaded: a list of digits was
+# 2112 bytes per scalar on the x64 unix port, the largest allocations of a handshake.
+_digits_a = bytearray(_WNAF_LENGTH)
+_digits_b = bytearray(_WNAF_LENGTH)
 
 
 def _inv_euclid(a, m):
@@ -116,7 +128,8 @@ def _to_affine(X, Y, Z):
 
 
 def _batch_affine(points):
-    """Affine forms of Jacobian points (none the identity) with one inversion (Montgomery's trick)."""
+    """Affine forms of Jacobian points (none the identity) with one inversion (Montgomery's trick), packed
+    as a table (``_point_at``)."""
     p = P
     n = len(points)
     prefix = [1] * n
@@ -125,25 +138,38 @@ def _batch_affine(points):
         prefix[i] = acc
         acc = acc * points[i][2] % p
     inv = _inv(acc, p)
-    out = [None] * n
+    table = [memoryview(bytearray(_PAGE_BYTES)) for _ in range((n + _PAGE_POINTS - 1) // _PAGE_POINTS)]
     for i in range(n - 1, -1, -1):
         X, Y, Z = points[i]
         zi = inv * prefix[i] % p
         inv = inv * Z % p
         zi2 = zi * zi % p
-        out[i] = (X * zi2 % p, Y * zi2 * zi % p)
-    return out
+        page = table[i // _PAGE_POINTS]
+        o = (i % _PAGE_POINTS) * 64
+        page[o:o + 32] = (X * zi2 % p).to_bytes(32, "big")
+        page[o + 32:o + 64] = (Y * zi2 * zi % p).to_bytes(32, "big")
+    return table
+
+
+def _point_at(table, i):
+    """Point ``i`` of a table as (x, y)."""
+    page = table[i // _PAGE_POINTS]
+    o = (i % _PAGE_POINTS) * 64
+    return int.from_bytes(page[o:o + 32], "big"), int.from_bytes(page[o + 32:o + 64], "big")
 
 
 # --- scalar recoding -----------------------------------------------------------
 
 
-def _wnaf(k, w):
-    """Width-w NAF digits of 0 < k < 2**256, least significant first (odd digits, |d| < 2**(w-1))."""
+def _wnaf(k, w, out):
+    """Width-w NAF of 0 < k < 2**256 into ``out`` (``_WNAF_LENGTH`` bytes, top first, see ``_digits_a``):
+    odd digits d with |d| < 2**(w-1), each naming the odd multiple |d| * P of a ``_odd_multiples`` table."""
+    for i in range(_WNAF_LENGTH):
+        out[i] = 0
     kb = k.to_bytes(32, "big")
     half = 1 << (w - 1)
     full = 1 << w
-    digits = [0] * (257 + w)
+    top = _WNAF_LENGTH - 1
     carry = 0
     i = 0
     while i < 256 or carry:
@@ -159,13 +185,13 @@ def _wnaf(k, w):
             if n < 256:
                 v += ((kb[31 - (n >> 3)] >> (n & 7)) & 1) << j
         if v >= half:
-            digits[i] = v - full
+            out[top - i] = _NEGATE | (((full - v) >> 1) + 1)
             carry = 1
         else:
-            digits[i] = v
+            out[top - i] = (v >> 1) + 1
             carry = 0
         i += w
-    return digits
+    return out
 
 
 def _odd_multiples(point, w):
@@ -194,15 +220,8 @@ _comb_table = None
 _g_table = None
 
 
-def _compact(points):
-    """The same points with freshly built coordinates: a remainder keeps its dividend's digit
-    storage on MicroPython, which would double the memory of a table kept for good."""
-    return [(int.from_bytes(x.to_bytes(32, "big"), "big"), int.from_bytes(y.to_bytes(32, "big"), "big"))
-            for x, y in points]
-
-
 def _comb():
-    """Comb table for G: entry b is sum of 2**(i*spacing) * G over the bits i of b (b = 1..63)."""
+    """Comb table for G: point b - 1 is the sum of 2**(i*spacing) * G over the bits i of b (b = 1..63)."""
     global _comb_table
     if _comb_table is None:
         teeth = COMB_TEETH
@@ -220,72 +239,54 @@ def _comb():
             while (1 << i) != low:
                 i += 1
             rest = b ^ low
-            x, y = base[i]
+            x, y = _point_at(base, i)
             if rest:
                 X, Y, Z = jac[rest]
                 jac[b] = _add_affine(X, Y, Z, x, y)
             else:
                 jac[b] = [x, y, 1]
-        _comb_table = [None] + _compact(_batch_affine(jac[1:]))
+        _comb_table = _batch_affine(jac[1:])
     return _comb_table
 
 
 def _g_odd():
     global _g_table
     if _g_table is None:
-        _g_table = _compact(_odd_multiples(G, G_WINDOW))
+        _g_table = _odd_multiples(G, G_WINDOW)
     return _g_table
 
 
 # --- scalar multiplication: one evaluation loop --------------------------------------
 #
-# Each method turns its scalar into an "addend list": entry i is the affine
-# point to add after the i-th doubling from the top (None: add nothing).
-# ``_evaluate`` then runs the doubling chain once for all lists (Shamir's
-# trick when there are two), with the point formulas written inline: a call
-# per doubling or addition costs MicroPython as much as the arithmetic.
+# Each method recodes its scalar into a digit buffer (``_digits_a``): entry i says which point of its packed
+# table to add after the i-th doubling from the top.  ``_evaluate`` then runs the doubling chain once for
+# both buffers (Shamir's trick when there are two), with the point formulas written inline: a call per
+# doubling or addition costs MicroPython as much as the arithmetic.
 
 
-def _comb_addends(k):
-    table = _comb()
+def _comb_digits(k, out):
+    """The comb's table indexes of k (top first, ``_COMB_SPACING`` of them) into ``out``."""
     kb = k.to_bytes(32, "big")
     teeth = COMB_TEETH
     spacing = _COMB_SPACING
-    out = [None] * spacing
     for j in range(spacing):
         idx = 0
         for i in range(teeth):
             n = i * spacing + j
             if n < 256:
                 idx |= ((kb[31 - (n >> 3)] >> (n & 7)) & 1) << i
-        if idx:
-            out[spacing - 1 - j] = table[idx]
+        out[spacing - 1 - j] = idx  # comb sum idx is table point idx - 1: a digit as _evaluate reads it
     return out
 
 
-def _wnaf_addends(k, table, w, length):
-    """Addend list (``length`` long, top first) of k's wNAF over the odd multiples ``table``."""
-    digits = _wnaf(k, w)
-    out = [None] * length
-    p = P
-    top = length - 1
-    for i in range(len(digits)):
-        d = digits[i]
-        if d > 0:
-            out[top - i] = table[d >> 1]
-        elif d < 0:
-            x, y = table[(-d) >> 1]
-            out[top - i] = (x, p - y)
-    return out
-
-
-def _evaluate(first, second):
-    """Sum over the addend lists (``second`` may be None) as a Jacobian point."""
+def _evaluate(length, first, first_table, second, second_table):
+    """The sum the first ``length`` digits of ``first`` (and of ``second`` unless None) describe over their
+    packed tables, as a Jacobian point."""
     p = P
     X = Y = 1
     Z = 0
-    lists = (first,) if second is None else (first, second)
-    for i in range(len(first)):
+    sources = ((first, first_table),) if second is None else ((first, first_table), (second, second_table))
+    for i in range(length):
         if Z:  # doubling, a = -3 (dbl-2001-b)
             delta = Z * Z % p
             gamma = Y * Y % p
@@ -295,11 +296,17 @@ def _evaluate(first, second):
             Z = 2 * Y * Z % p
             Y = (alpha * (4 * beta - X3) - 8 * gamma * gamma) % p
             X = X3
-        for addends in lists:
-            point = addends[i]
-            if point is None:
+        for digits, table in sources:
+            d = digits[i]
+            if not d:
                 continue
-            x2, y2 = point
+            j = (d & 0x7F) - 1  # _point_at, inline
+            page = table[j // _PAGE_POINTS]
+            o = (j % _PAGE_POINTS) * 64
+            x2 = int.from_bytes(page[o:o + 32], "big")
+            y2 = int.from_bytes(page[o + 32:o + 64], "big")
+            if d & _NEGATE:
+                y2 = p - y2
             if not Z:
                 X = x2
                 Y = y2
@@ -327,25 +334,26 @@ def _evaluate(first, second):
 
 def _mul_base_jac(k):
     """k*G (0 < k < 2**256) as a Jacobian point, by the comb."""
-    return _evaluate(_comb_addends(k), None)
+    table = _comb()
+    return _evaluate(_COMB_SPACING, _comb_digits(k, _digits_a), table, None, None)
 
 
 def _mul_jac(k, point):
     """k*point (0 < k < 2**256) as a Jacobian point, by wNAF."""
-    return _evaluate(_wnaf_addends(k, _odd_multiples(point, WINDOW), WINDOW, _WNAF_LENGTH), None)
+    return _evaluate(_WNAF_LENGTH, _wnaf(k, WINDOW, _digits_a), _odd_multiples(point, WINDOW), None, None)
 
 
 def _mul_add_jac(a, p1, b, p2):
     """a*p1 + b*p2 (scalars in 0..n-1, not both 0) as a Jacobian point, by Shamir's trick."""
-    lists = []
-    for k, point in ((a, p1), (b, p2)):
-        if not k:
-            continue
-        if point == G:
-            lists.append(_wnaf_addends(k, _g_odd(), G_WINDOW, _WNAF_LENGTH))
-        else:
-            lists.append(_wnaf_addends(k, _odd_multiples(point, WINDOW), WINDOW, _WNAF_LENGTH))
-    return _evaluate(lists[0], lists[1] if len(lists) > 1 else None)
+    if not a:
+        a, p1, b, p2 = b, p2, 0, None
+    first = _wnaf(a, G_WINDOW if p1 == G else WINDOW, _digits_a)
+    first_table = _g_odd() if p1 == G else _odd_multiples(p1, WINDOW)
+    if not b:
+        return _evaluate(_WNAF_LENGTH, first, first_table, None, None)
+    second = _wnaf(b, G_WINDOW if p2 == G else WINDOW, _digits_b)
+    second_table = _g_odd() if p2 == G else _odd_multiples(p2, WINDOW)
+    return _evaluate(_WNAF_LENGTH, first, first_table, second, second_table)
 
 
 # --- public point operations ----------------------------------------------------
