@@ -200,3 +200,33 @@ def test_argument_checks():
         # a 7-byte nonce leaves 8 length bytes; a 13-byte one only 2: at most 65535 bytes
         big = bytearray(65536 + 16)
         raises(InvalidLengthError, aead.encrypt_in_place, nonce, b"", big, 0, 65536)
+
+
+def test_interleaved_objects_stay_independent():
+    # All AesCcm objects share their working blocks: objects with other keys, nonce and tag lengths used
+    # between (and in the middle of) another's messages must not change its results, a failed
+    # decryption included.
+    vectors = SP800_38C + RFC3610[:2] + CAVS_T16_N13
+    for name, crypto in crypto_backends():
+        objects = []
+        for key, nonce, aad, plain, tag_length, expected in vectors:
+            objects.append((crypto.aes_ccm(unhex(key), tag_length, len(unhex(nonce))), unhex(nonce), unhex(aad),
+                            unhex(plain), unhex(expected)))
+        buffers = []
+        for aead, nonce, aad, plain, expected in objects:
+            buf = bytearray(aad + plain + bytes(aead.tag_length))
+            aead.encrypt_in_place(nonce, aad, buf, len(aad), len(aad) + len(plain))
+            buffers.append(buf)
+            # another object's whole round trip between this one's messages
+            other, o_nonce, o_aad, o_plain, o_expected = objects[0]
+            assert other.encrypt(o_nonce, o_aad, o_plain) == o_expected, name
+        for (aead, nonce, aad, plain, expected), buf in zip(objects, buffers):
+            assert bytes(buf[len(aad):]) == expected, name
+        tampered = bytearray(buffers[-1])
+        tampered[-1] ^= 1
+        last, l_nonce, l_aad, l_plain, _ = objects[-1]
+        raises(AuthenticationError, last.decrypt_in_place, l_nonce, l_aad, tampered, len(l_aad),
+               len(l_aad) + len(l_plain))
+        for (aead, nonce, aad, plain, expected), buf in reversed(list(zip(objects, buffers))):
+            aead.decrypt_in_place(nonce, aad, buf, len(aad), len(aad) + len(plain))
+            assert bytes(buf[len(aad):len(aad) + len(plain)]) == plain, name

@@ -18,11 +18,20 @@ NONCE_LENGTH = const(13)
 TAG_LENGTH = const(16)
 
 
+# The working blocks, shared by every AesCcm: a call runs from B0 to the tag without yielding and the core
+# is single-threaded, so one set serves all keys (four per object were 320 B of the 738 B an AesCcm cost on
+# the x64 unix port; a secure session holds two, the session table 17).
+_mac = bytearray(16)  # CBC-MAC state
+_blk = bytearray(16)  # next CBC-MAC input (state xor data)
+_ctr = bytearray(16)  # counter block A_i
+_ks = bytearray(16)  # keystream block E(A_i)
+
+
 class AesCcm:
     """CCM with one key: ``block`` is the AES-ECB cipher object for that key.
 
-    The working blocks are shared by all calls: one message at a time per
-    object (the core is single-threaded)."""
+    One message at a time: the working blocks are shared by all objects
+    (the core is single-threaded)."""
 
     def __init__(self, block, tag_length=TAG_LENGTH, nonce_length=NONCE_LENGTH):
         if tag_length < 4 or tag_length > 16 or tag_length & 1:
@@ -34,11 +43,6 @@ class AesCcm:
         self.nonce_length = nonce_length
         size_bytes = 15 - nonce_length  # CCM's L: bytes of the length field and of the counter
         self._max_length = (1 << (8 * size_bytes)) - 1 if size_bytes < 4 else 0xFFFFFFFF
-        self._mac = bytearray(16)  # CBC-MAC state
-        self._blk = bytearray(16)  # next CBC-MAC input (state xor data)
-        self._ctr = bytearray(16)  # counter block A_i
-        self._ks = bytearray(16)  # keystream block E(A_i)
-        self._ctr[0] = size_bytes - 1
 
     # --- per-message steps (no allocation) ---------------------------------
 
@@ -52,12 +56,13 @@ class AesCcm:
 
     def _begin(self, nonce, aad, length):
         """MAC state after B0 and the formatted AAD; counter block set to A_0."""
-        mac = self._mac
-        blk = self._blk
-        ctr = self._ctr
+        mac = _mac
+        blk = _blk
+        ctr = _ctr
         aes = self._aes
         size_bytes = 15 - self.nonce_length
         nl = self.nonce_length
+        ctr[0] = size_bytes - 1  # the shared block may come from an object with another nonce length
         # B0: flags | nonce | message length (big-endian, size_bytes bytes).
         alen = len(aad)
         flags = ((self.tag_length - 2) // 2) * 8 + size_bytes - 1
@@ -107,7 +112,7 @@ class AesCcm:
             ctr[i] = 0
 
     def _next_counter(self):
-        ctr = self._ctr
+        ctr = _ctr
         i = 15
         while True:
             v = ctr[i] + 1
@@ -121,10 +126,10 @@ class AesCcm:
         """Encrypt ``buf[start:end]`` in place and write the tag to ``buf[end:end+tag_length]``."""
         self._check(nonce, aad, buf, start, end)
         self._begin(nonce, aad, end - start)
-        mac = self._mac
-        blk = self._blk
-        ctr = self._ctr
-        ks = self._ks
+        mac = _mac
+        blk = _blk
+        ctr = _ctr
+        ks = _ks
         aes = self._aes
         pos = start
         while pos < end:
@@ -145,9 +150,9 @@ class AesCcm:
 
     def _finish(self, buf, end):
         """Write the tag (MAC xor E(A_0)) to ``buf[end:]``."""
-        ctr = self._ctr
-        ks = self._ks
-        mac = self._mac
+        ctr = _ctr
+        ks = _ks
+        mac = _mac
         for i in range(self.nonce_length + 1, 16):
             ctr[i] = 0
         self._aes.encrypt(ctr, ks)
@@ -161,10 +166,10 @@ class AesCcm:
         tag ``AuthenticationError`` is raised and ``buf`` is untouched."""
         self._check(nonce, aad, buf, start, end)
         self._begin(nonce, aad, end - start)
-        mac = self._mac
-        blk = self._blk
-        ctr = self._ctr
-        ks = self._ks
+        mac = _mac
+        blk = _blk
+        ctr = _ctr
+        ks = _ks
         aes = self._aes
         pos = start
         while pos < end:
