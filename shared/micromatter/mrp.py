@@ -17,8 +17,10 @@ no float is allocated and the bounds are exact: with the default idle interval 5
 
 Everything lives in fixed arrays sized at construction: the pending ack of each exchange slot, and a table
 of ``capacity`` retransmission entries, each with its own buffer holding a copy of the encrypted message.
-A full table raises ``RetransmissionTableFullError`` (answer Busy); it never grows.  Who owns the exchange
-slots, sessions and sockets is the exchange layer's business (``micromatter.exchange``).
+A full table raises ``RetransmissionTableFullError`` (answer Busy); it never grows.  An entry's buffer is
+made the first time the entry is used and kept: a node seldom has more than one or two messages awaiting
+an ack, so it holds that many buffers rather than ``capacity`` of them (8 x 1232 B on a node).  Who owns
+the exchange slots, sessions and sockets is the exchange layer's business (``micromatter.exchange``).
 """
 
 from array import array
@@ -108,8 +110,10 @@ class Mrp:
         self.length = array("H", bytes(2 * capacity))
         self.session = [None] * capacity
         self.peer = [None] * capacity
-        self.buffers = [bytearray(message_size) for _ in range(capacity)]
-        self.views = [memoryview(b) for b in self.buffers]
+        # Made on first use (``reserve``), then kept; entries are taken lowest first, so the entries with a
+        # buffer are always the first ones.
+        self.buffers = [None] * capacity
+        self.views = [None] * capacity
 
     # --- jitter ---------------------------------------------------------------------
 
@@ -163,9 +167,17 @@ class Mrp:
 
     def reserve(self):
         """A free retransmission entry (its buffer receives the encrypted message), or
-        ``RetransmissionTableFullError``.  The entry stays free until ``start``."""
+        ``RetransmissionTableFullError``, also when there is no heap left for the entry's first buffer.
+        The entry stays free until ``start``."""
         for i in range(self.capacity):
             if self.exchange[i] == _FREE:
+                if self.buffers[i] is None:
+                    try:
+                        buf = bytearray(self.message_size)
+                    except MemoryError:
+                        raise RetransmissionTableFullError("no heap for retransmission entry %d" % i)
+                    self.buffers[i] = buf
+                    self.views[i] = memoryview(buf)
                 return i
         raise RetransmissionTableFullError("all %d retransmission entries wait for an ack" % self.capacity)
 

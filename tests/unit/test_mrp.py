@@ -134,6 +134,48 @@ def test_retransmission_table_is_bounded_and_schedules_with_backoff():
     assert m.in_use() == 0 and m.next_deadline() is None
 
 
+def test_entry_buffers_are_made_on_first_use_and_kept():
+    m = Mrp(4, 3, 64, lambda n: b"\x00" * n)
+    s = _Peer(False)
+    assert m.buffers == [None, None, None] and m.views == [None, None, None]
+    a = m.reserve()
+    assert a == 0 and len(m.buffers[0]) == 64 and m.buffers[1] is None
+    assert m.reserve() == a  # reserved, not started: still free, no second buffer
+    m.start(a, 0, s, "p", 1, 10, 0)
+    b = m.reserve()
+    m.start(b, 1, s, "p", 2, 10, 0)
+    assert b == 1 and m.buffers[2] is None
+    kept = (m.buffers[0], m.buffers[1])
+    m.release(a)
+    m.release(b)
+    for _ in range(5):  # reuse takes the entries that have a buffer: nothing new is made
+        i = m.reserve()
+        m.start(i, 0, s, "p", 3, 10, 0)
+        m.acknowledge(0, 3)
+    assert (m.buffers[0], m.buffers[1]) == kept and m.buffers[2] is None
+    m.buffers[1][0] = 0x5A
+    assert len(m.views[1]) == 64 and m.views[1][0] == 0x5A  # the view is of that buffer
+
+
+def test_no_heap_for_a_first_buffer_is_a_full_table():
+    import micromatter.mrp as mrp_module
+
+    m = Mrp(4, 2, 64, lambda n: b"\x00" * n)
+    s = _Peer(False)
+    m.start(m.reserve(), 0, s, "p", 1, 10, 0)
+
+    def no_heap(size):
+        raise MemoryError("test")
+
+    mrp_module.bytearray = no_heap  # the module's next buffer allocation fails
+    try:
+        e = raises(RetransmissionTableFullError, m.reserve)
+    finally:
+        del mrp_module.bytearray
+    assert e.status == 4 and m.buffers[1] is None and m.in_use() == 1
+    assert m.reserve() == 1 and len(m.buffers[1]) == 64  # heap back: the entry gets its buffer
+
+
 # --- through the exchange layer ------------------------------------------------------------------
 
 
