@@ -17,7 +17,6 @@ import sys
 
 from micromatter import log
 from micromatter.errors import MatterError
-from micromatter.ifaddrs import LinuxInterfaces
 from micromatter_mp.loop import family_of, udp_sockets  # noqa: F401  (family_of is part of this interface)
 
 AF_INET = socket.AF_INET
@@ -87,7 +86,12 @@ class NetworkInterfaces:
         return self.NAME if self._nic().isconnected() else None
 
 
-interfaces = LinuxInterfaces(read_file, os.listdir) if UNIX else NetworkInterfaces()
+if UNIX:  # the /proc parser is imported where it is used: an ESP32 has no /proc (8 KB of heap from .mpy)
+    from micromatter.ifaddrs import LinuxInterfaces
+
+    interfaces = LinuxInterfaces(read_file, os.listdir)
+else:
+    interfaces = NetworkInterfaces()
 
 
 def sockaddr4(address, port):

@@ -7,6 +7,7 @@ reads the files (the core opens nothing) and these pure functions parse them, so
 share one parser.  Addresses come out as bytes (4 or 16), the form the mDNS responder takes.
 """
 
+from micromatter.dnssd.address import address_text, ipv4_text, ipv6_text  # noqa: F401  (this module's API too)
 from micromatter.errors import MatterError
 
 # /proc/net/if_inet6 flags (linux/if_addr.h): addresses that cannot be used yet or any more
@@ -146,36 +147,6 @@ def ipv4_addresses(fib_trie, route, interface):
                 out.append(a)
                 break
     return out
-
-
-def ipv4_text(address):
-    return "%d.%d.%d.%d" % tuple(address)
-
-
-def ipv6_text(address):
-    """The RFC 5952 text of a 16-byte address (longest zero run of two or more groups as ``::``)."""
-    groups = [(address[i] << 8) | address[i + 1] for i in range(0, 16, 2)]
-    best, best_len, i = -1, 1, 0
-    while i < 8:
-        if groups[i] == 0:
-            j = i
-            while j < 8 and groups[j] == 0:
-                j += 1
-            if j - i > best_len:
-                best, best_len = i, j - i
-            i = j
-        else:
-            i += 1
-    if best < 0:
-        return ":".join("%x" % g for g in groups)
-    head = ":".join("%x" % g for g in groups[:best])
-    tail = ":".join("%x" % g for g in groups[best + best_len:])
-    return head + "::" + tail
-
-
-def address_text(address):
-    """Text for a 4- or 16-byte address."""
-    return ipv4_text(address) if len(address) == 4 else ipv6_text(address)
 
 
 def parse_mac(text):

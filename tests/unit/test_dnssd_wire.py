@@ -3,7 +3,7 @@
 from support import raises, unhex
 
 from micromatter.dnssd import wire
-from micromatter.dnssd.address import AddressError, ipv4_bytes, ipv6_bytes
+from micromatter.dnssd.address import AddressError, address_text, ipv4_bytes, ipv6_bytes
 from micromatter.errors import DnsError
 
 N = wire.name
@@ -250,3 +250,14 @@ def test_addresses():
         raises(AddressError, ipv6_bytes, bad)
     raises(AddressError, ipv4_bytes, bytes(5))
     raises(AddressError, ipv6_bytes, bytes(4))
+
+
+def test_address_text_is_the_canonical_form_of_the_bytes():
+    # RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as ::
+    for text in ("10.77.0.1", "0.0.0.0", "255.255.255.255"):
+        assert address_text(ipv4_bytes(text)) == text
+    for text, canonical in (("fe80::1%veth-dev", "fe80::1"), ("FD00:0077:0:0:0:0:0:1", "fd00:77::1"),
+                            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("1:0:2:0:3:0:4:0", "1:0:2:0:3:0:4:0"),
+                            ("::", "::"), ("::ffff:10.77.0.1", "::ffff:a4d:1")):
+        assert address_text(ipv6_bytes(text)) == canonical, text
+        assert ipv6_bytes(canonical) == ipv6_bytes(text)

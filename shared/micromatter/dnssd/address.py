@@ -1,8 +1,9 @@
-"""IP addresses as the bytes A and AAAA records carry, from text or bytes.
+"""IP addresses as the bytes A and AAAA records carry, from text or bytes, and back to text.
 
 The core cannot use ``socket.inet_pton`` (a runtime module), and the node
 loop hands addresses over as the text its sockets report (``"10.77.0.1"``,
-``"fe80::1%veth0"``): this turns them into 4 or 16 bytes.
+``"fe80::1%veth0"``): this turns them into 4 or 16 bytes, and bytes into
+RFC 5952 text for log and event lines.
 """
 
 from micromatter.dnssd.wire import DnsEncodeError
@@ -81,3 +82,33 @@ def ipv6_bytes(address):
     if tail:
         out[12:16] = tail
     return bytes(out)
+
+
+def ipv4_text(address):
+    return "%d.%d.%d.%d" % tuple(address)
+
+
+def ipv6_text(address):
+    """The RFC 5952 text of a 16-byte address (longest zero run of two or more groups as ``::``)."""
+    groups = [(address[i] << 8) | address[i + 1] for i in range(0, 16, 2)]
+    best, best_len, i = -1, 1, 0
+    while i < 8:
+        if groups[i] == 0:
+            j = i
+            while j < 8 and groups[j] == 0:
+                j += 1
+            if j - i > best_len:
+                best, best_len = i, j - i
+            i = j
+        else:
+            i += 1
+    if best < 0:
+        return ":".join("%x" % g for g in groups)
+    head = ":".join("%x" % g for g in groups[:best])
+    tail = ":".join("%x" % g for g in groups[best + best_len:])
+    return head + "::" + tail
+
+
+def address_text(address):
+    """Text for a 4- or 16-byte address."""
+    return ipv4_text(address) if len(address) == 4 else ipv6_text(address)
