@@ -300,7 +300,7 @@ def banner(event, ink_dark=False):
     if not qr_text or not manual:
         return []
     lines = [qrcode.render(qrcode.encode(qr_text, "M"), ink_dark=ink_dark), "QR code payload: " + qr_text,
-             "Manual pairing code: " + onboarding.format_manual_code(manual)]
+             "Manual pairing code: %s (%s)" % (onboarding.format_manual_code(manual), manual)]
     return lines
 
 

@@ -83,7 +83,7 @@ def test_describe_one_line_per_event():
 def test_banner_is_the_qr_code_of_the_payload():
     lines = runtime.banner({"qr_code": "MT:Y.K90AFN00KA0648G00", "manual_code": "34970112332"})
     assert lines[1] == "QR code payload: MT:Y.K90AFN00KA0648G00"
-    assert lines[2] == "Manual pairing code: 3497-011-2332"
+    assert lines[2] == "Manual pairing code: 3497-011-2332 (34970112332)"
     rows = lines[0].split("\n")
     assert len(rows) == (25 + 8 + 1) // 2 and all(len(r) == 25 + 8 for r in rows)  # version 2: 25 modules
     assert runtime.banner({"qr_code": None, "manual_code": None}) == []
