@@ -9,7 +9,7 @@ PAA of vendor 0xFFF1 (``make_pai``, ``make_dac``), on the host
 (tools/make_attestation.py) or on first run.
 """
 
-from micromatter.certs import chain, der, dn, issue, oids, times, x509
+from micromatter.certs import chain, der, dn, oids, times, x509
 from micromatter.certs.errors import (
     CertificateFormatError,
     CertificateSignatureError,
@@ -146,6 +146,9 @@ def _subject(common_name, vendor_id, product_id):
 
 
 def _issue(crypto, issuer, issuer_private_key, subject_der, public_key, ca, key_usage, serial, not_before, not_after):
+    # Issuing is for tools and development devices: a board with provisioned attestation never loads it.
+    from micromatter.certs import issue
+
     extensions = [
         x509.encode_extension(oids.BASIC_CONSTRAINTS, True, x509.basic_constraints_value(ca, 0 if ca else None)),
         x509.encode_extension(oids.KEY_USAGE, True, x509.key_usage_value(key_usage)),
