@@ -30,7 +30,7 @@ from micromatter.clusters.light import build_light
 from micromatter.clusters.basic_information import BasicInformation
 from micromatter.commissioning import attestation
 from micromatter.commissioning.opcreds import OperationalCredentialsBehavior
-from micromatter.commissioning.window import CommissioningWindow, INITIAL
+from micromatter.commissioning.window import CommissioningWindow
 from micromatter.compat import const
 from micromatter.dnssd import matter as dnssd_matter
 from micromatter.dnssd.responder import MULTICAST, Responder
@@ -272,10 +272,11 @@ class Node:
         self._adopted = (session.id, fabric_index)
 
     def _after_update(self, fabric_index, session):
-        """UpdateNOC succeeded: the fabric's other sessions go now, the current one once its response went."""
-        fabric = self.fabrics.find(fabric_index)
+        """UpdateNOC succeeded: the fabric's other sessions and its records go now (they were made with the old
+        NOC), the current session once its response went."""
         self._drop_sessions(fabric_index, session)
-        self._after_response(lambda: self._remove_fabric_sessions(fabric))
+        self.sessions.records.remove_fabric(fabric_index)
+        self._end_after_response(session)
 
     # --- deferred until a response went --------------------------------------------------------------
 
@@ -314,9 +315,17 @@ class Node:
                 except MatterError:
                     pass
 
-    def _remove_fabric_sessions(self, fabric):
-        if fabric is not None:
-            self.sessions.remove_fabric(fabric)
+    def _end_after_response(self, session):
+        """End ``session`` (the one of the request being handled) once its response went."""
+
+        def end():
+            if session.is_live():
+                try:
+                    self.sessions.remove_session(session.id)
+                except MatterError:
+                    pass
+
+        self._after_response(end)
 
     def _remove_pase_sessions(self):
         for s in self.sessions.sessions():
@@ -432,7 +441,8 @@ class Node:
         current = self.im.current.session if self.im.current is not None else None
         if current is not None and not current.is_pase and current.fabric_index == index:
             self._drop_sessions(index, current)
-            self._after_response(lambda: self._remove_fabric_sessions(fabric))
+            self.sessions.records.remove_fabric(index)
+            self._end_after_response(current)
         else:
             self.sessions.remove_fabric(fabric)
         if not len(self.fabrics) and not self.window.is_open:

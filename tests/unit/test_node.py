@@ -7,7 +7,7 @@ from micromatter.im import status
 from micromatter.node import MATTER, MDNS, EventQueue, Node, NodeError
 from micromatter.securechannel.dispatch import CaseEstablished
 from micromatter.storage import MemoryStorage
-from commissioner import PASSCODE, Commissioner, CommissioningError, Wire, device, device_config
+from commissioner import PASSCODE, Commissioner, CommissioningError, InvokeRequest, Wire, device, device_config
 from support import raises
 
 ON_OFF = 0x0006
@@ -308,3 +308,25 @@ def test_tampered_datagrams_never_break_the_node():
         else:
             assert len(dev.fabrics) == 0 and dev.light.acl.entries() == [] and dev.window.advertise
             assert dev.sessions.sessions() == []
+
+
+def test_remove_fabric_keeps_the_session_until_its_response_is_acknowledged():
+    w, dev, ctl, r = commissioned_pair()
+    lost = []
+
+    def drop(entry):  # the device's first NOCResponse is lost: MRP sends it again
+        if entry["src"] == "dev" and not lost:
+            lost.append(entry)
+            return True
+        return False
+
+    w.drop = drop
+    request = ctl.send(r.case, InvokeRequest(0, OPCREDS, 0x0A, {0: 1}), w.now)
+    w.run_until(lambda: bool(lost))
+    assert len(dev.fabrics) == 0
+    assert [s.fabric_index for s in dev.sessions.sessions()] == [1]  # kept for the retransmission
+    assert dev.sessions.resumption_records() == []  # the records went at once
+    w.run_until(lambda: request.done)
+    assert request.error is None and request.result[0] == 0
+    w.run_for(1000)
+    assert dev.sessions.sessions() == [] and dev.window.kind_name == "initial"
