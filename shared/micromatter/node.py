@@ -545,10 +545,10 @@ class Node:
     def _purge_orphans(self):
         """ACL entries and key sets of fabrics that are not in the table (a fabric added but never committed
         before a reboot): dropped, so a later fabric with that index never inherits them."""
-        acl = self.light.acl
+        with_acl = self.light.acl.fabrics()
         keys = self.light.group_keys
         for index in range(1, 255):
-            if self.fabrics.find(index) is None and (index in acl.fabrics() or keys.key_sets(index)):
+            if (index in with_acl or keys.key_sets(index)) and self.fabrics.find(index) is None:
                 log.info(_TAG, "dropping the ACL and keys of fabric %d (not in the table)" % index)
                 self.light.remove_fabric(index)
 
@@ -587,7 +587,11 @@ class Node:
         return self._finish(now_ms)
 
     def set_addresses(self, ipv4, ipv6, now_ms):
-        """The interface's addresses changed: goodbyes for the old ones, the new ones announced."""
+        """The interface's addresses changed: goodbyes for the old ones, the new ones announced.  Before
+        ``start`` it only sets the addresses the node will announce."""
+        if not self.started and not self.stopped:
+            self.mdns.set_addresses(ipv4, ipv6, now_ms)
+            return []
         now_ms = self._enter(now_ms)
         self._mdns_out(self.mdns.set_addresses(ipv4, ipv6, now_ms))
         return self._finish(now_ms)

@@ -238,14 +238,20 @@ def test_the_node_refuses_use_before_start_and_garbage_changes_nothing():
     dev = device()
     raises(NodeError, dev.on_datagram, b"\x00" * 20, "x", 0)
     raises(NodeError, dev.poll, 0)
+    assert dev.set_addresses(["10.0.0.4"], [], 0) == []  # before start: the addresses to announce
     dev.start(0)
+    announced = []
+    for t in range(0, 3000, 50):
+        announced += [data for channel, data, dest in dev.poll(t) if channel == MDNS]
+    assert any(bytes((10, 0, 0, 4)) in data for data in announced)
+    t = dev.now
     for junk in (b"", b"\x00", b"\xff" * 40, bytes(range(200)), b"\x00" * 1400):
-        assert [o for o in dev.on_datagram(junk, "x", 10) if o[0] == MATTER] == []
-        assert dev.on_mdns(junk, ("10.0.0.9", 5353), 10) == []
+        assert [o for o in dev.on_datagram(junk, "x", t + 10) if o[0] == MATTER] == []
+        assert dev.on_mdns(junk, ("10.0.0.9", 5353), t + 10) == []
     assert dev.sessions.sessions() == [] and dev.window.is_open
-    outs = dev.set_addresses(["10.0.0.5"], ["fe80::1"], 20)
-    assert all(o[0] == MDNS for o in outs)
-    assert dev.poll(5) is not None and dev.now == 20  # a clock that went back is held at the last time
+    outs = dev.set_addresses(["10.0.0.5"], ["fe80::1"], t + 20)
+    assert outs and all(o[0] == MDNS for o in outs)  # goodbyes for 10.0.0.4
+    assert dev.poll(t + 5) is not None and dev.now == t + 20  # a clock that went back is held at the last time
 
 
 def test_event_queue_is_bounded():
