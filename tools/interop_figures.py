@@ -28,6 +28,9 @@ controllers in the other namespace, everything bounded and cleaned up. Figures:
   controller that kept running *without* expiring its session: time from the start of that read until data
   arrived, failed attempts on the stale session included.
 - ``mjs_commission``: matter.js commissioning as a second fabric (window opened by CHIP).
+- ``mjs_read_after_clean_restart`` / ``chip_read_after_clean_restart``: the same stale-session read after a
+  clean restart (SIGTERM): a device that closes its sessions when it stops (CloseSession) spares the
+  controllers their retransmissions.
 - ``device_peak_rss``: the device's peak RSS (VmHWM from /proc, summed over its processes if it has several,
   each listed), the highest over its runs; sampled just before each stop.
 - ``device_heap_idle``, ``device_heap_one_fabric``, ``device_heap_two_fabrics`` (devices that report their
@@ -160,6 +163,14 @@ def measure(spec, figs, rundir):
                               restart=figs.restart)
                 except harness.HarnessError as e:
                     figs.fail("mjs_stale_session_read", e)
+                for name, controller in (("mjs", mjs), ("chip", chip)):
+                    try:
+                        read2 = session_after_restart(controller, device, "term", expire=False)
+                        figs.emit(name + "_read_after_clean_restart", round(sum(a["elapsed_ms"] for a in read2), 1),
+                                  "ms", attempts=len(read2), first_error=read2[0].get("error"),
+                                  case=read2[-1]["case"], restart="term")
+                    except harness.HarnessError as e:
+                        figs.fail(name + "_read_after_clean_restart", e)
             else:
                 figs.fail("mjs_commission", (m or w).explain())
         finally:

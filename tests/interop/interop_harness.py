@@ -205,7 +205,10 @@ class Process:
         return descendants(self.pid) if self.running() else []
 
     def signal_tree(self, sig):
-        for p in self.tree():
+        """Signal every process below the wrapper, the deepest first: a device whose command runs a child (the
+        micromatter CLI and its MicroPython process) must not see its parent die first and react to that (the
+        child stops cleanly when its stdin closes, which is not a power cut)."""
+        for p in reversed(self.tree()):
             try:
                 os.kill(p, sig)
             except ProcessLookupError:

@@ -1,6 +1,6 @@
 """micromatter's light against real controllers: the CHIP (connectedhomeip) Python controller and matter.js.
 
-One scenario in five steps on one device (module scope); each step asserts on what a controller reports, never
+One scenario in six steps on one device (module scope); each step asserts on what a controller reports, never
 on the device's own log. A failed step stops the later ones (they need its state). The device command is a
 parameter: ``--interop-device reference`` runs the same scenario against the matter.js reference light, which
 is how the harness itself is checked.
@@ -16,6 +16,9 @@ is how the harness itself is checked.
    keeps working.
 5. In a window opened by matter.js a wrong passcode is refused; the right one then commissions CHIP again, and
    the device keeps serving both controllers.
+6. The device is stopped cleanly (SIGTERM) and started again while both controllers keep their sessions (no
+   ExpireSessions): it closed them (CloseSession), so each controller's next read succeeds at its first attempt
+   on a resumed session (the reference device does not close its sessions, and is skipped).
 """
 
 import os
@@ -211,3 +214,17 @@ def test_5_wrong_passcode_refused_device_keeps_serving(rig):
     assert r.ok and identity(r["value"]) == rig.state["identity"], r.explain()
     r = rig.mjs.run("read")
     assert r.ok and r["value"]["CommissionedFabrics"] == 2, r.explain()
+
+
+def test_6_a_clean_restart_closes_the_sessions_and_both_controllers_resume_at_once(rig, device_spec):
+    # SIGTERM: the device stops cleanly and sends CloseSession on every session. Both controllers keep running
+    # without ExpireSessions; their next read must succeed at its first attempt, on a resumed session (after a
+    # power cut they would wait out their MRP retransmissions on the dead session first, 10-15 s).
+    if device_spec.name == "reference":
+        pytest.skip("the reference device does not close its sessions when it stops")
+    for controller, node in ((rig.mjs, None), (rig.chip, 2)):
+        run = controller.read_across_restart(rig.device, expire=False, kill=False, node=node)
+        assert run.ok, run.explain()
+        second = run.where(op="read", read_no=2)
+        assert [r["ok"] for r in second] == [True] and second[0]["case"] == "resumed", run.explain()
+        assert second[0]["value"]["CommissionedFabrics"] == 2, run.explain()
