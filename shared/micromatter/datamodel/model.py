@@ -23,16 +23,29 @@ FABRIC_COMMAND = const(2)  # needs an accessing fabric (UNSUPPORTED_ACCESS witho
 
 class Attr:
     """An attribute: id, the cluster instance's Python attribute ``name`` holding its value, type, flags,
-    read/write privileges and optional limits (int range, or string/list length range)."""
+    read/write privileges and optional limits (int range, or string/list length range).
+
+    The defaults live on the class and an instance keeps only the values that differ: the node holds ~270
+    of these descriptors (Attr, Cmd, types.Field, ...) and on MicroPython every instance attribute costs a
+    slot of its dictionary (16 bytes on the x64 unix port)."""
+
+    flags = 0
+    read = VIEW
+    write = OPERATE
+    limits = None
 
     def __init__(self, id, name, type, flags=0, read=VIEW, write=OPERATE, limits=None):
         self.id = id
         self.name = name
         self.type = type
-        self.flags = flags
-        self.read = read
-        self.write = write
-        self.limits = limits
+        if flags:
+            self.flags = flags
+        if read != VIEW:
+            self.read = read
+        if write != OPERATE:
+            self.write = write
+        if limits is not None:
+            self.limits = limits
 
     @property
     def is_list(self):
@@ -41,16 +54,27 @@ class Attr:
 
 class Cmd:
     """A command: id, handler method ``name``, request struct, the response command (id, struct) if any,
-    invoke privilege and flags."""
+    invoke privilege and flags (defaults on the class, as for ``Attr``)."""
+
+    request = T.EMPTY
+    response_id = None
+    response = None
+    invoke = OPERATE
+    flags = 0
 
     def __init__(self, id, name, request=T.EMPTY, response_id=None, response=None, invoke=OPERATE, flags=0):
         self.id = id
         self.name = name
-        self.request = request
-        self.response_id = response_id
-        self.response = response
-        self.invoke = invoke
-        self.flags = flags
+        if request is not T.EMPTY:
+            self.request = request
+        if response_id is not None:
+            self.response_id = response_id
+        if response is not None:
+            self.response = response
+        if invoke != OPERATE:
+            self.invoke = invoke
+        if flags:
+            self.flags = flags
 
 
 # Event priorities.

@@ -62,13 +62,19 @@ FABRIC_INDEX_TAG = const(254)
 
 
 class Field:
-    """One context-tagged member of a structure; ``limits`` is (min, max) of an int or of a string's length."""
+    """One context-tagged member of a structure; ``limits`` is (min, max) of an int or of a string's length.
+    Defaults on the class (see ``model.Attr``)."""
+
+    flags = 0
+    limits = None
 
     def __init__(self, tag, type, flags=0, limits=None):
         self.tag = tag
         self.type = type
-        self.flags = flags
-        self.limits = limits
+        if flags:
+            self.flags = flags
+        if limits is not None:
+            self.limits = limits
 
 
 class Struct:
