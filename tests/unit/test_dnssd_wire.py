@@ -112,6 +112,41 @@ def test_compression_shares_suffixes_case_insensitively():
     assert [q.name for q in m.questions] == [N("a.example.local"), (b"B", b"example", b"local"), N("example.local")]
 
 
+def test_compression_never_points_into_the_name_being_written():
+    # A name whose labels repeat: its later suffixes equal labels it is writing, not a whole earlier name.
+    w = wire.Writer()
+    w.begin()
+    w.question((b"a", b"a", b"a"), wire.TYPE_A)
+    w.question((b"\x00", b"\x00"), wire.TYPE_A)  # label bytes that look like a name's end
+    w.question((b"A", b"a"), wire.TYPE_A)
+    data = w.finish()
+    assert data[12:19] == b"\x01a\x01a\x01a\x00"  # written whole
+    assert data[23:28] == b"\x01\x00\x01\x00\x00"
+    assert data[32:34] == b"\xc0\x0e"  # "A.a" is the earlier name's suffix "a.a" at offset 14
+    assert [q.name for q in wire.parse(data).questions] == [(b"a", b"a", b"a"), (b"\x00", b"\x00"), (b"a", b"a")]
+
+
+def test_compression_folds_letters_only():
+    # "@" (0x40) and "`" (0x60) differ by the case bit but are not letters: no pointer between them.
+    w = wire.Writer()
+    w.begin()
+    w.question((b"x@", b"local"), wire.TYPE_A)
+    w.question((b"x`", b"LOCAL"), wire.TYPE_A)
+    data = w.finish()
+    assert data[26:31] == b"\x02x`\xc0\x0f"  # its own first label, then the shared "local"
+    assert [q.name for q in wire.parse(data).questions] == [(b"x@", b"local"), (b"x`", b"local")]
+
+
+def test_a_rolled_back_record_leaves_no_compression_target():
+    w = wire.Writer(40)
+    w.begin()
+    raises(wire.MessageFullError, w.record, wire.SECTION_ANSWER,
+           wire.Record(N("abcdefgh.local"), wire.TYPE_TXT, (b"x" * 30,), 120))
+    assert w.empty
+    w.question(N("abcdefgh.local"), wire.TYPE_A)  # written whole again: the rolled-back name is gone
+    assert w.finish()[12:28] == b"\x08abcdefgh\x05local\x00"
+
+
 def test_nsec_bitmap_layout():
     w = wire.Writer()
     w.begin()

@@ -86,6 +86,14 @@ class _Entry:
         self.announced = False  # sent at least once: needs a goodbye
 
 
+def _has_same(records, record):
+    """True if one of ``records`` says what ``record`` says (a loop, not ``any()``: no generator per call)."""
+    for r in records:
+        if r.same_data(record):
+            return True
+    return False
+
+
 def _port_of(source):
     if isinstance(source, (tuple, list)):
         return source[1]
@@ -106,6 +114,7 @@ class Responder:
         if isinstance(host, (bytes, bytearray)):
             host = "".join("%02X" % b for b in host)
         self.host_name = name((host, "local"))
+        self._host_key = name_key(self.host_name)
         self.max_services = max_services
         self.max_addresses = max_addresses
         self.probe = probe
@@ -352,7 +361,7 @@ class Responder:
                 record = entry.records[i]
                 if question.qtype in (wire.TYPE_ANY, record.rtype):
                     found = True
-                    if not any(a.same_data(record) for a in answers):
+                    if not _has_same(answers, record):
                         answers.append(record)
         if not found and unique_entry is not None:
             types = [r.rtype for r, k in zip(unique_entry.records, unique_entry.keys) if k == key]
@@ -374,26 +383,25 @@ class Responder:
         return out
 
     def _additionals(self, answers):
-        """RFC 6763 section 12: SRV, TXT and addresses for PTR answers; addresses for SRV and address answers."""
+        """RFC 6763 section 12: SRV, TXT and addresses for PTR answers; addresses for SRV and address answers.
+        Names are compared through the records' cached ``identity()`` keys."""
         extra = []
-        host_key = name_key(self.host_name)
-
-        def add(records):
-            for r in records:
-                if not any(r.same_data(a) for a in answers) and not any(r.same_data(e) for e in extra):
-                    extra.append(r)
-
         for a in answers:
-            if a.rtype == wire.TYPE_PTR and name_key(a.name) != name_key(_SERVICES):
-                target = name_key(a.rdata)
-                add(self._ready_records(target, wire.TYPE_SRV))
-                add(self._ready_records(target, wire.TYPE_TXT))
-                add(self._host_addresses())
-            elif a.rtype == wire.TYPE_SRV and name_key(a.rdata[3]) == host_key:
-                add(self._host_addresses())
-            elif a.rtype in (wire.TYPE_A, wire.TYPE_AAAA):
-                add(self._host_addresses())
+            name_key_, rtype, data_key = a.identity()
+            if rtype == wire.TYPE_PTR and name_key_ != _SERVICES:  # _SERVICES is its own (lower-case) key
+                self._add_new(extra, answers, self._ready_records(data_key, wire.TYPE_SRV))
+                self._add_new(extra, answers, self._ready_records(data_key, wire.TYPE_TXT))
+                self._add_new(extra, answers, self._host_addresses())
+            elif rtype == wire.TYPE_SRV and data_key[3] == self._host_key:
+                self._add_new(extra, answers, self._host_addresses())
+            elif rtype in (wire.TYPE_A, wire.TYPE_AAAA):
+                self._add_new(extra, answers, self._host_addresses())
         return extra
+
+    def _add_new(self, extra, answers, records):
+        for r in records:
+            if not _has_same(answers, r) and not _has_same(extra, r):
+                extra.append(r)
 
     def _host_addresses(self):
         if self._host.state in (_ANNOUNCING, _READY):

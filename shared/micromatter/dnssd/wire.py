@@ -9,6 +9,8 @@ rules out loops; names are capped at 255 bytes.  Any malformed input raises
 buffer and rolls back a record that does not fit (``MessageFullError``).
 """
 
+from array import array
+
 from micromatter.compat import const
 from micromatter.errors import DnsError
 
@@ -50,6 +52,8 @@ SECTION_ADDITIONAL = const(2)
 
 _MAX_NAME = const(255)
 _HEADER = const(12)
+_MAX_TARGETS = const(128)  # compression targets kept per message; names past them are written in full
+_MAX_LABELS = const(256)  # steps of one name comparison: labels (at most 127) and pointers
 
 
 # --- names -----------------------------------------------------------------
@@ -337,6 +341,32 @@ def parse(data):
 # --- encoding --------------------------------------------------------------------
 
 
+def _same_name(buf, at, labels, first):
+    """True if the name written at ``buf[at]`` (labels, then a pointer or the root) is ``labels[first:]``,
+    ASCII case-insensitively.  Pointers only go back in a message we wrote, so the walk ends."""
+    n = len(labels)
+    i = first
+    for _ in range(_MAX_LABELS):
+        size = buf[at]
+        if size >= 0xC0:
+            at = ((size & 0x3F) << 8) | buf[at + 1]
+            continue
+        if i == n:
+            return size == 0
+        label = labels[i]
+        if size != len(label):
+            return False
+        at += 1
+        for k in range(size):
+            a = buf[at + k]
+            b = label[k]
+            if a != b and (a ^ b != 0x20 or not 0x41 <= (a & 0xDF) <= 0x5A):
+                return False
+        at += size
+        i += 1
+    return False
+
+
 class Writer:
     """Builds one message in a preallocated buffer.  Sections must be written in order.
 
@@ -345,8 +375,11 @@ class Writer:
 
     def __init__(self, size=1460):
         self.buf = bytearray(size)
-        self._names = {}
-        self._added = []
+        # Where the names written so far start, one entry per label (compression targets): names are
+        # compressed by comparing with the buffer itself, so a message costs no heap for its names.
+        self._targets = array("H", bytes(2 * _MAX_TARGETS))
+        self._target_count = 0
+        self._transaction_targets = 0
         self.begin()
 
     def begin(self, ident=0, flags=FLAG_RESPONSE | FLAG_AUTHORITATIVE):
@@ -358,7 +391,7 @@ class Writer:
         self.counts = [0, 0, 0, 0]
         self._section = -1
         self.pos = _HEADER
-        self._names.clear()
+        self._target_count = 0
 
     @property
     def empty(self):
@@ -384,16 +417,16 @@ class Writer:
         self.pos += n
 
     def _put_name(self, labels, compress=True):
+        complete = self._target_count  # targets of earlier names: this one is not whole until written
         for i in range(len(labels)):
-            key = name_key(labels[i:]) if compress else None
             if compress:
-                offset = self._names.get(key)
-                if offset is not None:
-                    self._put16(0xC000 | offset)
+                target = self._find(labels, i, complete)
+                if target >= 0:
+                    self._put16(0xC000 | target)
                     return
-                if self.pos < 0x4000:
-                    self._names[key] = self.pos
-                    self._added.append(key)
+                if self.pos < 0x4000 and self._target_count < _MAX_TARGETS:
+                    self._targets[self._target_count] = self.pos
+                    self._target_count += 1
             label = labels[i]
             if not 0 < len(label) < 64:
                 raise DnsEncodeError("label length")
@@ -405,14 +438,24 @@ class Writer:
         self.buf[self.pos] = 0
         self.pos += 1
 
+    def _find(self, labels, first, count):
+        """The offset of a name among the first ``count`` targets that equals ``labels[first:]`` (ASCII
+        case-insensitively), or -1."""
+        buf = self.buf
+        size = len(labels[first])
+        targets = self._targets
+        for t in range(count):
+            at = targets[t]
+            if buf[at] == size and _same_name(buf, at, labels, first):
+                return at
+        return -1
+
     def _transaction(self):
-        self._added = []
+        self._transaction_targets = self._target_count
         return self.pos
 
     def _rollback(self, pos):
-        for key in self._added:
-            self._names.pop(key, None)
-        self._added = []
+        self._target_count = self._transaction_targets
         self.pos = pos
 
     def question(self, labels, qtype, qclass=CLASS_IN, unicast=False):
@@ -507,4 +550,4 @@ class Writer:
         for i in range(4):
             buf[4 + 2 * i] = self.counts[i] >> 8
             buf[5 + 2 * i] = self.counts[i] & 0xFF
-        return bytes(buf[:self.pos])
+        return bytes(memoryview(buf)[:self.pos])
