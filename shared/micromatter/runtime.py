@@ -317,6 +317,14 @@ class _Output:
 _NOTHING = _Output(())
 
 
+def _exact(data, length):
+    """The datagram as bytes of its own length: MicroPython's ``recvfrom`` gives exactly that already (no copy);
+    CPython's loop hands over its reused receive buffer and the length."""
+    if isinstance(data, bytes) and len(data) == length:
+        return data
+    return bytes(memoryview(data)[:length])
+
+
 class MdnsEndpoint:
     """The loop endpoint of the mDNS sockets: datagrams to ``Node.on_mdns``; no timers of its own (the
     node's timers, mDNS included, run from the Matter endpoint)."""
@@ -396,7 +404,7 @@ class DeviceRunner:
         if self.accept is not None and not self.accept(peer):
             self.dropped += 1
             return _NOTHING
-        outs = self.node.on_datagram(bytes(memoryview(data)[:length]), peer, now_ms)
+        outs = self.node.on_datagram(_exact(data, length), peer, now_ms)
         return _Output(self._route(outs, False))
 
     def next_deadline(self):
@@ -409,7 +417,7 @@ class DeviceRunner:
         if self.accept is not None and not self.accept(peer):
             self.dropped += 1
             return _NOTHING
-        self._route(self.node.on_mdns(bytes(memoryview(data)[:length]), peer, now_ms), True)
+        self._route(self.node.on_mdns(_exact(data, length), peer, now_ms), True)
         return _NOTHING
 
     # --- outside the loop ------------------------------------------------------------------------------
