@@ -26,6 +26,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from micromatter import onboarding
 
@@ -174,10 +175,18 @@ class Child:
             pass
 
     def wait(self):
+        """The child's exit status; once a stop was requested it gets ``STOP_GRACE_S`` seconds, then SIGKILL."""
+        deadline = None
         while True:
             try:
-                return self.proc.wait(STOP_GRACE_S if self.stopping else None)
+                return self.proc.wait(1.0)
             except subprocess.TimeoutExpired:
+                pass
+            if not self.stopping:
+                continue
+            if deadline is None:
+                deadline = time.monotonic() + STOP_GRACE_S
+            elif time.monotonic() > deadline:
                 sys.stderr.write("micromatter: the device did not stop in %d s: killed\n" % STOP_GRACE_S)
                 self.kill()
 

@@ -99,3 +99,36 @@ def test_help_and_the_device_entry_points_usage():
         assert done.returncode == 0 and "--control-stdin" in done.stderr, done.stderr
         done = subprocess.run(argv + ["--port"], capture_output=True, text=True, timeout=30, env=env)
         assert done.returncode == 2 and "--port needs a value" in done.stderr, done.stderr
+
+
+CHILD = """
+import sys
+lines = []
+for line in sys.stdin:          # ends at 'stop' or at the end of input
+    lines.append(line.strip())
+    if line.strip() == 'stop':
+        break
+open(sys.argv[1], 'w').write(','.join(lines))
+"""
+
+
+def test_child_gets_requests_on_stdin_and_its_status_is_returned(tmp_path):
+    out = str(tmp_path / "lines")
+    child = cli.Child([sys.executable, "-c", CHILD, out], dict(os.environ))
+    child.request_heap()
+    child.request_stop()
+    assert child.wait() == 0
+    with open(out) as f:
+        assert f.read() == "heap,stop"
+
+
+def test_a_child_that_does_not_stop_is_killed_after_the_grace(monkeypatch):
+    monkeypatch.setattr(cli, "STOP_GRACE_S", 1)
+    child = cli.Child([sys.executable, "-c", "import time\nwhile True: time.sleep(1)"], dict(os.environ))
+    child.request_stop()
+    rc = child.wait()  # bounded: the grace, then SIGKILL
+    assert rc == -9
+    child = cli.Child([sys.executable, "-c", "import time\nwhile True: time.sleep(1)"], dict(os.environ))
+    child.request_stop()
+    child.request_stop()  # a second request does not wait
+    assert child.wait() == -9
