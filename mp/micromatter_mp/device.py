@@ -1,6 +1,6 @@
 """The MicroPython device entry point: a Matter light on the unix port (or a board).
 
-    MICROPYPATH=shared:mp micropython -m micromatter_mp.device --storage DIR [options]   # see runtime.USAGE
+    MICROPYPATH=.frozen:shared:mp micropython -m micromatter_mp.device --storage DIR [options]   # see runtime.USAGE
 
 Parses the arguments, builds the port, the storage (a VFS directory), the ``Node`` and its sockets
 (``micromatter.runtime.Device`` with ``micromatter_mp.net``) and runs the asyncio UDP loop until a stop
