@@ -67,8 +67,7 @@ class RemoteNode:
                 "--config", files["config"], "--att", files["att"], "--storage", files["storage"],
                 "--trace", "1" if trace else "0"]
         self.proc = subprocess.Popen(["timeout", "-k", "5", str(RUN_TIMEOUT_S)] + args, cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, bufsize=1)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.address = "dev"
         self.heap = {}
         self.log = []
@@ -85,7 +84,7 @@ class RemoteNode:
             line = self.proc.stdout.readline()
             if not line:
                 raise DeviceDied("the device exited (%s)" % self._stderr_tail())
-            line = line.rstrip("\n")
+            line = line.decode().rstrip("\n")
             tag, _, rest = line.partition(" ")
             if tag == "x":
                 raise DeviceDied(rest)
@@ -93,8 +92,11 @@ class RemoteNode:
                 figures = json.loads(rest)
                 self.heap[figures["tag"]] = figures
             elif tag == "o":
-                channel, address, data = rest.split(" ")
-                outs.append((channel, bytes.fromhex(data), "multicast" if address == "*" else address))
+                channel, address, length = rest.split(" ")
+                data = self.proc.stdout.read(int(length))
+                if len(data) != int(length):
+                    raise DeviceDied("the device exited inside a datagram (%s)" % self._stderr_tail())
+                outs.append((channel, data, "multicast" if address == "*" else address))
             elif tag == "e":
                 self.events.append(json.loads(rest))
             elif tag == "t":
@@ -109,15 +111,18 @@ class RemoteNode:
     def _stderr_tail(self):
         try:
             self.proc.wait(5)
-            return (self.proc.stderr.read() or "").strip().splitlines()[-1:] or "no output"
+            return (self.proc.stderr.read() or b"").decode().strip().splitlines()[-1:] or "no output"
         except (subprocess.TimeoutExpired, ValueError):
             return "no output"
 
-    def _call(self, line):
+    def _send(self, line, payload=b""):
+        self.proc.stdin.write(line.encode() + b"\n" + payload)
+        self.proc.stdin.flush()
+
+    def _call(self, line, payload=b""):
         self._command = line[:80]
         try:
-            self.proc.stdin.write(line + "\n")
-            self.proc.stdin.flush()
+            self._send(line, payload)
         except (BrokenPipeError, ValueError):
             raise DeviceDied("the device exited")
         return self._read_until("n")
@@ -126,7 +131,8 @@ class RemoteNode:
         return self._call("s %d" % now_ms)
 
     def on_datagram(self, data, source, now_ms):
-        return self._call("d %d %s %s" % (now_ms, source, bytes(data).hex()))
+        data = bytes(data)
+        return self._call("d %d %s %d" % (now_ms, source, len(data)), data)
 
     def on_mdns(self, data, source, now_ms):
         return []
@@ -138,15 +144,13 @@ class RemoteNode:
         return self.deadline
 
     def figures(self, tag):
-        self.proc.stdin.write("h %s\n" % tag)
-        self.proc.stdin.flush()
+        self._send("h %s" % tag)
         self._read_until("h")
         return self.heap[tag]
 
     def close(self):
         try:
-            self.proc.stdin.write("q\n")
-            self.proc.stdin.flush()
+            self._send("q")
         except (BrokenPipeError, ValueError):
             pass
         try:

@@ -10,10 +10,13 @@ pipes, on the bench's fake clock: no sockets, so no network namespace is needed 
 The heap measured is the node's and the code's; the asyncio loop, sockets and the Wi-Fi driver's buffers of a
 board are not in it (the driver's are not in MicroPython's heap at all on an ESP32).
 
-Lines in: ``s NOW`` start, ``d NOW SRC HEX`` a datagram, ``p NOW`` poll, ``h TAG`` heap figures, ``q`` quit.
-Lines out: ``h {json}`` heap figures, ``o CHANNEL ADDR HEX`` an output (ADDR ``*`` for the mDNS group),
-``e {json}`` a node event, ``l TEXT`` a warning or error log line, ``n DEADLINE`` (or ``n -``) closing every
-answer to s/d/p, ``x TEXT`` a fatal error (the process then exits 3).
+Lines in: ``s NOW`` start, ``d NOW SRC LEN`` a datagram (its LEN raw bytes follow the line), ``p NOW`` poll,
+``h TAG`` heap figures, ``q`` quit.  Lines out: ``h {json}`` heap figures, ``o CHANNEL ADDR LEN`` an output
+(ADDR ``*`` for the mDNS group; its LEN raw bytes follow), ``e {json}`` a node event, ``l TEXT`` a warning or
+error log line, ``n DEADLINE`` (or ``n -``) closing every answer to s/d/p, ``x TEXT`` a fatal error (the
+process then exits 3).  Datagrams travel as raw bytes, not hex: the serving itself allocates what a board's
+loop does (one bytes object per datagram in) and no multi-kilobyte text, so the smallest heap measured is
+the device's.
 """
 
 import gc
@@ -36,7 +39,6 @@ sys.path[:] = [p for p in sys.path if p == ".frozen"]
 sys.path.append(ARGS["--lib"])
 sys.path.append(ARGS["--board"])
 
-import binascii  # noqa: E402
 import json  # noqa: E402
 
 
@@ -126,12 +128,26 @@ def traced(call, *args):
 
 
 def answer(node, outs):
+    write = sys.stdout.buffer.write
     for channel, data, address in outs:
-        out("o %s %s %s" % (channel, "*" if address == MULTICAST else address, binascii.hexlify(data).decode()))
+        out("o %s %s %d" % (channel, "*" if address == MULTICAST else address, len(data)))
+        write(data)
     for event in node.events.take():
         out("e " + json.dumps(event))
     d = node.next_deadline()
     out("n " + ("-" if d is None else str(d)))
+
+
+def read_exact(n):
+    """The next ``n`` raw bytes of stdin (one bytes object, as a board's loop copies a datagram)."""
+    data = sys.stdin.buffer.read(n)
+    while len(data) < n:
+        more = sys.stdin.buffer.read(n - len(data))
+        if not more:
+            out("x stdin ended inside a datagram")
+            sys.exit(2)
+        data += more
+    return data
 
 
 def serve(node):
@@ -149,7 +165,7 @@ def serve(node):
         if kind == "s":
             answer(node, traced(node.start, now))
         elif kind == "d":
-            answer(node, traced(node.on_datagram, binascii.unhexlify(parts[3]), parts[2], now))
+            answer(node, traced(node.on_datagram, read_exact(int(parts[3])), parts[2], now))
         elif kind == "p":
             answer(node, traced(node.poll, now))
         else:
