@@ -554,10 +554,11 @@ class TlvWriter:
         self.depth = 0
 
     def getvalue(self):
-        """The bytes written so far (all containers must be closed)."""
+        """The bytes written so far (all containers must be closed); copied once, through a view (slicing the
+        bytearray would copy them twice)."""
         if self.depth:
             raise TlvStateError("container still open")
-        return bytes(self.buf[self.start : self.pos])
+        return bytes(memoryview(self.buf)[self.start : self.pos])
 
     def rewind(self, pos, depth):
         """Go back to a ``pos``/``depth`` saved earlier from this writer, dropping what came after."""

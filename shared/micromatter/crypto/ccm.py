@@ -221,4 +221,4 @@ class AesCcm:
             raise AuthenticationError("CCM input shorter than the tag")
         buf = bytearray(ciphertext_and_tag)
         self.decrypt_in_place(nonce, aad, buf, 0, n)
-        return bytes(buf[:n])
+        return bytes(memoryview(buf)[:n])
