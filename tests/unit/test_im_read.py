@@ -76,6 +76,10 @@ def test_data_versions_and_filters():
     assert not any(k[1] == 6 for k in v) and (1, 3, 0) in v
     stale = msg.ReadRequest([AttributePath(1, 6, 0)], data_version_filters=[DataVersionFilter(1, 6, version - 1)])
     assert values(read_all(engine, stale)) == {(1, 6, 0): False}
+    # Under an endpoint wildcard a filter leaves out the one cluster it names, not the path's others.
+    d0 = light.node.cluster(0, 0x1D).data_version
+    one = msg.ReadRequest([AttributePath(None, 0x1D, 0)], data_version_filters=[DataVersionFilter(0, 0x1D, d0)])
+    assert list(values(read_all(engine, one))) == [(1, 0x1D, 0)]
     # A change bumps the version.
     light.on_off.switch(True)
     assert light.on_off.data_version == (version + 1) & 0xFFFFFFFF

@@ -29,7 +29,7 @@ from micromatter.im import messages as msg
 from micromatter.im import status
 from micromatter.im.status import StatusError
 from micromatter.im.acl import VIEW, GROUP
-from micromatter.im.paths import WHOLE, APPEND, resolve_attribute, resolve_cluster, expand_attribute
+from micromatter.im.paths import WHOLE, APPEND, resolve_attribute, resolve_cluster, expand_clusters, path_attributes
 from micromatter.im.subscriptions import Subscription, choose_max_interval, event_matches
 
 # IPv6 minimum MTU 1280 - IPv6 (40) - UDP (8) = 1232 bytes of Matter message; less the message header
@@ -442,15 +442,13 @@ class Engine:
                     continue
                 yield (_DATA, cluster, attr)
             else:
-                skip = None
-                for cluster, attr in expand_attribute(node, p):
-                    if cluster is skip:
+                for cluster in expand_clusters(node, p):
+                    attrs = path_attributes(cluster, p)
+                    if not attrs or self._version_filtered(cluster, filters):
                         continue
-                    if self._version_filtered(cluster, filters):
-                        skip = cluster
-                        continue
-                    if self._may_read(subject, cluster, attr):
-                        yield (_DATA, cluster, attr)
+                    for attr in attrs:
+                        if self._may_read(subject, cluster, attr):
+                            yield (_DATA, cluster, attr)
         for p in event_paths:
             if not p.is_concrete():
                 continue

@@ -141,19 +141,21 @@ def resolve_command(node, path):
     return cluster, cmd
 
 
-def expand_attribute(node, path):
-    """Yield (cluster, attr) for every existing attribute under a (possibly wildcard) path, in
-    endpoint, cluster, attribute order."""
+def expand_clusters(node, path):
+    """Yield every existing cluster under a (possibly wildcard) path's endpoint and cluster, in endpoint,
+    cluster order; the caller walks their attributes (``path_attributes``).  Clusters, not (cluster, attr)
+    pairs: a wildcard read of a whole node would make one pair per attribute."""
     for endpoint in node.endpoints:
         if path.endpoint is not None and path.endpoint != endpoint.id:
             continue
         for cluster in endpoint.clusters:
-            if path.cluster is not None and path.cluster != cluster.ID:
-                continue
-            if path.attribute is not None:
-                attr = cluster.attribute(path.attribute)
-                if attr is not None:
-                    yield cluster, attr
-                continue
-            for attr in cluster.attributes():
-                yield cluster, attr
+            if path.cluster is None or path.cluster == cluster.ID:
+                yield cluster
+
+
+def path_attributes(cluster, path):
+    """The attributes of ``cluster`` a path names: all of them (a wildcard), the one it names, or none."""
+    if path.attribute is None:
+        return cluster.attributes()
+    attr = cluster.attribute(path.attribute)
+    return () if attr is None else (attr,)
