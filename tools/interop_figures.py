@@ -45,6 +45,7 @@ Device restarts are SIGKILL (a power cut) unless ``--restart term``.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -95,6 +96,30 @@ def session_after_restart(controller, device, how, expire):
     return attempts
 
 
+def stale_read(figs, name, controller, device, how):
+    """A controller that kept its session reads after a device restart (``how``: kill or term), no
+    ExpireSessions: the time until data came, failed attempts on the dead session included."""
+    try:
+        read2 = session_after_restart(controller, device, how, expire=False)
+    except harness.HarnessError as e:
+        figs.fail(name, e)
+        return
+    figs.emit(name, round(sum(a["elapsed_ms"] for a in read2), 1), "ms", attempts=len(read2),
+              first_error=read2[0].get("error"), case=read2[-1]["case"], restart=how)
+
+
+@contextlib.contextmanager
+def rig(spec, rundir):
+    """A namespace pair with ``spec``'s device (stopped at the end) and both controllers."""
+    with harness.NetnsPair() as netns:
+        device = harness.Device(netns, spec, rundir)
+        try:
+            yield (netns, device, harness.ChipController(netns, os.path.join(rundir, "chip")),
+                   harness.MjsController(netns, os.path.join(rundir, "mjs")))
+        finally:
+            device.stop()
+
+
 def heap_figure(figs, device, name):
     """The device's heap figure now (devices that report it): gc.mem_alloc() or RSS."""
     try:
@@ -112,10 +137,7 @@ def heap_figure(figs, device, name):
 
 
 def measure(spec, figs, rundir):
-    with harness.NetnsPair() as netns:
-        device = harness.Device(netns, spec, rundir)
-        chip = harness.ChipController(netns, os.path.join(rundir, "chip"))
-        mjs = harness.MjsController(netns, os.path.join(rundir, "mjs"))
+    with rig(spec, rundir) as (netns, device, chip, mjs):
         try:
             device.start(timeout=90)
             figs.emit("device_online", round(device.online_s * 1000), "ms", storage="empty")
@@ -142,13 +164,7 @@ def measure(spec, figs, rundir):
             else:
                 figs.fail("chip_full_case", r.explain())
 
-            try:
-                read2 = session_after_restart(chip, device, figs.restart, expire=False)
-                figs.emit("chip_stale_session_read", round(sum(a["elapsed_ms"] for a in read2), 1), "ms",
-                          attempts=len(read2), first_error=read2[0].get("error"), case=read2[-1]["case"],
-                          restart=figs.restart)
-            except harness.HarnessError as e:
-                figs.fail("chip_stale_session_read", e)
+            stale_read(figs, "chip_stale_session_read", chip, device, figs.restart)
 
             w = chip.run("open-window", nodeid=1)
             m = mjs.run("commission", ip=netns.dev_ip4, port=device.port, passcode=w["passcode"]) if w.ok \
@@ -156,21 +172,9 @@ def measure(spec, figs, rundir):
             if m is not None and m.ok:
                 figs.emit("mjs_commission", m["elapsed_ms"], "ms", case=m["case"])
                 heap_figure(figs, device, "device_heap_two_fabrics")
-                try:
-                    read2 = session_after_restart(mjs, device, figs.restart, expire=False)
-                    figs.emit("mjs_stale_session_read", sum(a["elapsed_ms"] for a in read2), "ms",
-                              attempts=len(read2), first_error=read2[0].get("error"), case=read2[-1]["case"],
-                              restart=figs.restart)
-                except harness.HarnessError as e:
-                    figs.fail("mjs_stale_session_read", e)
-                for name, controller in (("mjs", mjs), ("chip", chip)):
-                    try:
-                        read2 = session_after_restart(controller, device, "term", expire=False)
-                        figs.emit(name + "_read_after_clean_restart", round(sum(a["elapsed_ms"] for a in read2), 1),
-                                  "ms", attempts=len(read2), first_error=read2[0].get("error"),
-                                  case=read2[-1]["case"], restart="term")
-                    except harness.HarnessError as e:
-                        figs.fail(name + "_read_after_clean_restart", e)
+                stale_read(figs, "mjs_stale_session_read", mjs, device, figs.restart)
+                stale_read(figs, "mjs_read_after_clean_restart", mjs, device, "term")
+                stale_read(figs, "chip_read_after_clean_restart", chip, device, "term")
             else:
                 figs.fail("mjs_commission", (m or w).explain())
         finally:
@@ -186,31 +190,24 @@ def measure(spec, figs, rundir):
 def heap_pass(spec, figs, rundir):
     """MicroPython heap peaks over commissioning by both controllers (the device runs with --heap-stats)."""
     spec = spec.variant(spec.name, "--heap-stats")
-    with harness.NetnsPair() as netns:
-        device = harness.Device(netns, spec, rundir)
-        chip = harness.ChipController(netns, os.path.join(rundir, "chip"))
-        mjs = harness.MjsController(netns, os.path.join(rundir, "mjs"))
-        try:
-            device.start(timeout=90)
-            steps = [chip.run("commission", ip=netns.dev_ip4, port=device.port, passcode=device.passcode,
-                              nodeid=1)]
-            steps += [chip.run("read", nodeid=1), chip.run("toggle", nodeid=1),
-                      chip.run("subscribe", nodeid=1, changes=1)]
-            w = chip.run("open-window", nodeid=1)
-            steps.append(w)
-            if w.ok:
-                steps += [mjs.run("commission", ip=netns.dev_ip4, port=device.port, passcode=w["passcode"]),
-                          mjs.run("read"), chip.run("read", nodeid=1)]
-            failed = [x.op for x in steps if not x.ok]
-        finally:
-            device.stop()
-        stop = device.events(event="heap", reason="stop")
-        if failed or not stop or "peak_alloc" not in stop[-1]:
-            figs.fail("device_heap_peak", "failed steps %s, heap events %s" % (failed, stop))
-            return
-        h = stop[-1]
-        figs.emit("device_heap_peak_alloc", h["peak_alloc"], "B", calls=h["calls"], scenario="2 fabrics")
-        figs.emit("device_heap_peak_live", h["peak_live"], "B", calls=h["calls"], alloc_at_stop=h["alloc"])
+    with rig(spec, rundir) as (netns, device, chip, mjs):
+        device.start(timeout=90)
+        steps = [chip.run("commission", ip=netns.dev_ip4, port=device.port, passcode=device.passcode, nodeid=1)]
+        steps += [chip.run("read", nodeid=1), chip.run("toggle", nodeid=1),
+                  chip.run("subscribe", nodeid=1, changes=1)]
+        w = chip.run("open-window", nodeid=1)
+        steps.append(w)
+        if w.ok:
+            steps += [mjs.run("commission", ip=netns.dev_ip4, port=device.port, passcode=w["passcode"]),
+                      mjs.run("read"), chip.run("read", nodeid=1)]
+        failed = [x.op for x in steps if not x.ok]
+    stop = device.events(event="heap", reason="stop")
+    if failed or not stop or "peak_alloc" not in stop[-1]:
+        figs.fail("device_heap_peak", "failed steps %s, heap events %s" % (failed, stop))
+        return
+    h = stop[-1]
+    figs.emit("device_heap_peak_alloc", h["peak_alloc"], "B", calls=h["calls"], scenario="2 fabrics")
+    figs.emit("device_heap_peak_live", h["peak_live"], "B", calls=h["calls"], alloc_at_stop=h["alloc"])
 
 
 def value_text(obj):

@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from test_udp_pase import netns  # noqa: F401  (the namespace fixture: loopback only, deleted afterwards)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "tests", "host", "device_commissioner.py")
 SECONDS = 60
@@ -24,24 +26,6 @@ if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("timeout") is
                 allow_module_level=True)
 if not os.access(os.path.join(ROOT, ".venv", "bin", "micromatter"), os.X_OK):
     pytest.skip("needs .venv/bin/micromatter (make setup)", allow_module_level=True)
-
-
-@pytest.fixture
-def netns():
-    name = "mm-dev-%d" % os.getpid()
-    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True, timeout=10)
-        yield name
-    finally:
-        for pid in subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
-                                  timeout=10).stdout.split():
-            try:
-                os.kill(int(pid), 9)
-            except (OSError, ValueError):
-                pass
-        subprocess.run(["ip", "netns", "delete", name], timeout=10)
-    assert name not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
 
 
 @pytest.mark.parametrize("runtime", ["micropython", "cpython"])
