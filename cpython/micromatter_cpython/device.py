@@ -12,14 +12,11 @@ import asyncio
 import signal
 import sys
 
-from micromatter import log
-from micromatter.errors import MatterError
 from micromatter.runtime import Device, options_from
 from micromatter_cpython import net
 from micromatter_cpython.loop import UdpLoop
 from micromatter_cpython.port import Port
 
-_TAG = "device"
 
 
 def status_kb(field):
@@ -86,11 +83,7 @@ def main(argv=None):
         aio.add_signal_handler(signal.SIGTERM, loop.stop)
         aio.add_signal_handler(signal.SIGUSR1, _report_heap, device)
         try:
-            try:
-                device.open(port.now_ms())
-            except (OSError, MatterError) as e:
-                log.error(_TAG, "cannot start: %r" % e)
-                loop.close()
+            if not device.start(port.now_ms()):
                 return 1
             try:
                 await _serve(device, options.control_stdin)

@@ -21,7 +21,6 @@ import sys
 from asyncio import core
 
 from micromatter import log
-from micromatter.errors import MatterError
 from micromatter.runtime import Device, Options, options_from
 from micromatter_mp import net
 from micromatter_mp.loop import UdpLoop
@@ -97,11 +96,7 @@ def main(argv=None):
     port = Port()
     loop = UdpLoop(port.now_ms)
     device = Device(port, net, loop, options, write_line, Heap(options.heap_stats))
-    try:
-        device.open(port.now_ms())
-    except (OSError, MatterError) as e:
-        log.error(_TAG, "cannot start: %r" % e)
-        loop.close()
+    if not device.start(port.now_ms()):
         return 1
     try:
         asyncio.run(_serve(device, options.control_stdin))

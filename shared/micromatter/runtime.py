@@ -616,6 +616,17 @@ class Device:
         else:
             self._send(self._socket([(f, s) for f, s, g in self.mdns], destination, False), data, destination)
 
+    def start(self, now_ms):
+        """``open`` for a process's entry point: True, or False after logging why the device cannot run (a
+        socket that cannot be bound, a bad address, unreadable attestation files) with everything closed."""
+        try:
+            self.open(now_ms)
+            return True
+        except (OSError, MatterError) as e:
+            log.error(_TAG, "cannot start: %r" % e)
+            self.loop.close()
+            return False
+
     def command(self, line):
         """One control line (``--control-stdin``): ``stop`` or the end of input ("") stops the loop, ``heap``
         prints the heap figures.  True when the device is stopping."""

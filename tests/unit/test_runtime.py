@@ -329,6 +329,13 @@ def test_mdns_off_and_unknown_interface():
     assert device.node.exchanges.session_not_found is False
     e = raises(OptionsError, open_device, "--interface", "wlan7")
     assert "wlan7" in str(e) and "veth-a" in str(e)
+    port, loop = FakePort(), FakeLoop()
+    level = log.level
+    try:
+        device = Device(port, FakeNet(), loop, parse_args(["--interface", "wlan7"]), Lines())
+        assert device.start(port.now) is False and loop.closed and device.node is None  # logged, not raised
+    finally:
+        log.set_level(level)
 
 
 class Recorder:
