@@ -33,6 +33,7 @@ from micromatter import onboarding
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(PACKAGE_DIR))
 STOP_GRACE_S = 15  # after a stop request, how long the MicroPython child gets before SIGKILL
+REPEAT_S = 1.0  # a second stop request this long after the first kills the child at once
 KEEP_CONTEXTS = ("att",)
 
 
@@ -144,7 +145,7 @@ class Child:
 
     def __init__(self, argv, env):
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env, start_new_session=True)
-        self.stopping = False
+        self.stopping = 0  # the monotonic time of the first stop request
 
     def _send(self, line):
         try:
@@ -154,10 +155,14 @@ class Child:
             pass
 
     def request_stop(self, *_):
-        if self.stopping:  # asked twice: do not wait any longer
-            self.kill()
+        now = time.monotonic()
+        if self.stopping:
+            # asked again: do not wait any longer, unless it is the same request twice (`timeout` sends its
+            # SIGTERM to this process and to its process group, so one stop can arrive as two signals)
+            if now - self.stopping >= REPEAT_S:
+                self.kill()
             return
-        self.stopping = True
+        self.stopping = now
         self._send("stop")
         try:
             self.proc.stdin.close()

@@ -5,6 +5,7 @@ defaults, factory reset (what it deletes and what it leaves), exit statuses.  Th
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -128,7 +129,21 @@ def test_a_child_that_does_not_stop_is_killed_after_the_grace(monkeypatch):
     child.request_stop()
     rc = child.wait()  # bounded: the grace, then SIGKILL
     assert rc == -9
+    monkeypatch.setattr(cli, "STOP_GRACE_S", 30)
+    monkeypatch.setattr(cli, "REPEAT_S", 0.2)
     child = cli.Child([sys.executable, "-c", "import time\nwhile True: time.sleep(1)"], dict(os.environ))
     child.request_stop()
-    child.request_stop()  # a second request does not wait
+    time.sleep(0.3)
+    child.request_stop()  # a second request does not wait for the grace
     assert child.wait() == -9
+
+
+def test_the_same_stop_arriving_twice_is_one_request(tmp_path):
+    # `timeout` forwards a SIGTERM to the CLI and to its process group: two signals, one request
+    out = str(tmp_path / "lines")
+    child = cli.Child([sys.executable, "-c", CHILD, out], dict(os.environ))
+    child.request_stop()
+    child.request_stop()
+    assert child.wait() == 0
+    with open(out) as f:
+        assert f.read() == "stop"
