@@ -137,8 +137,13 @@ def test_attestation_is_signed_over_the_session_challenge():
     public = dev.credentials.material.dac_public_key
     port().crypto.ecdsa_verify(public, r[0] + pase.attestation_challenge, r[1])
     raises(InvalidSignatureError, port().crypto.ecdsa_verify, public, r[0] + bytes(16), r[1])
-    assert command_status(ctl.invoke(w, pase, 0, OPCREDS, 0, {0: nonce[:31]})) == (status.CONSTRAINT_ERROR, None)
-    assert command_status(ctl.invoke(w, pase, 0, OPCREDS, 2, {0: 3})) == (status.CONSTRAINT_ERROR, None)
+    # A malformed nonce or an unknown certificate type is INVALID_COMMAND (spec 11.18.6, as connectedhomeip).
+    for fields in ({0: nonce[:31]}, {0: nonce + b"\x00"}, {0: b""}):
+        assert command_status(ctl.invoke(w, pase, 0, OPCREDS, 0, fields)) == (status.INVALID_COMMAND, None)
+        assert command_status(ctl.invoke(w, pase, 0, OPCREDS, 4, fields)) == (status.INVALID_COMMAND, None)
+    for kind in (0, 3, 255):
+        assert command_status(ctl.invoke(w, pase, 0, OPCREDS, 2, {0: kind})) == (status.INVALID_COMMAND, None)
+    assert dev.credentials.pending.key is None  # no CSR was made for a bad nonce
     assert ctl.invoke(w, pase, 0, OPCREDS, 2, {0: 1})[0] == dev.credentials.material.dac
     r = ctl.invoke(w, pase, 0, OPCREDS, 4, {0: nonce, 1: True})  # for UpdateNOC: needs a fabric
     assert command_status(r) == (status.INVALID_COMMAND, None)

@@ -3,7 +3,9 @@
 The ids, attributes, command arguments and their decoding live here; what the
 commands do (attestation, CSR, AddNOC, fabric removal) needs certificates,
 fabrics and the fail-safe, and is handed in as a ``delegate``.  Without one,
-the attributes read as an empty node and the commands answer FAILURE."""
+the attributes read as an empty node and the commands answer FAILURE.  The nonces and the certificate type
+carry no limits here: a malformed one is INVALID_COMMAND (spec 11.18.6), which the delegate answers, not the
+CONSTRAINT_ERROR of a field's limits."""
 
 from micromatter.datamodel import types as T
 from micromatter.datamodel.cluster import Cluster
@@ -83,7 +85,7 @@ class OperationalCredentials(Cluster):
         Cmd(
             0x00,
             "cmd_attestation_request",
-            T.Struct((T.Field(0, T.OCTETS, limits=(32, 32)),)),
+            T.Struct((T.Field(0, T.OCTETS),)),
             0x01,
             T.Struct((T.Field(0, T.OCTETS), T.Field(1, T.OCTETS))),
             ADMINISTER,
@@ -91,7 +93,7 @@ class OperationalCredentials(Cluster):
         Cmd(
             0x02,
             "cmd_certificate_chain_request",
-            T.Struct((T.Field(0, T.ENUM8, limits=(1, 2)),)),
+            T.Struct((T.Field(0, T.ENUM8),)),
             0x03,
             T.Struct((T.Field(0, T.OCTETS),)),
             ADMINISTER,
@@ -99,7 +101,7 @@ class OperationalCredentials(Cluster):
         Cmd(
             0x04,
             "cmd_csr_request",
-            T.Struct((T.Field(0, T.OCTETS, limits=(32, 32)), T.Field(1, T.BOOL, T.OPTIONAL))),
+            T.Struct((T.Field(0, T.OCTETS), T.Field(1, T.BOOL, T.OPTIONAL))),
             0x05,
             T.Struct((T.Field(0, T.OCTETS), T.Field(1, T.OCTETS))),
             ADMINISTER,
