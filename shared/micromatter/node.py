@@ -27,7 +27,7 @@ numbers), ``att`` (attestation material).
 
 from micromatter import log
 from micromatter.clusters.light import build_light
-from micromatter.clusters.basic_information import BasicInformation
+from micromatter.clusters.basic_information import BasicInformation, stored_unique_id
 from micromatter.commissioning import attestation
 from micromatter.commissioning.opcreds import OperationalCredentialsBehavior
 from micromatter.commissioning.window import CommissioningWindow
@@ -212,7 +212,7 @@ class Node:
         basic = BasicInformation(
             config.vendor_id, config.product_id, config.vendor_name, config.product_name, config.hardware_version,
             config.hardware_version_string, config.software_version, config.software_version_string,
-            config.serial_number, config.unique_id)
+            config.serial_number, config.unique_id or stored_unique_id(storage.context("dm"), port.random_bytes))
         self.credentials = OperationalCredentialsBehavior(port, self.fabrics)
         self.light = build_light(storage.context("dm"), self._random_u32, basic, config.wifi_ssid, self.credentials,
                                  self._on_off_changed, self._on_identify, config.max_fabrics)

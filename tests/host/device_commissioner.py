@@ -7,7 +7,8 @@ Run it inside a network namespace (``test_device_udp.py`` makes a loopback-only 
 (``micromatter run --runtime RUNTIME --mdns loopback``) as its own child, commissions it (PASE, attestation
 against the public test PAAs, CSR, NOC, CASE, CommissioningComplete), toggles the light, stops the device with
 SIGTERM (the CLI turns it into a clean stop: CloseSession reaches us), starts it again on the same storage
-(commissioned, CASE resumes, the light kept its state), then factory-resets it. Every wait is bounded by
+(commissioned, CASE resumes, the light kept its state and its UniqueID), then factory-resets it (a new
+UniqueID, read over PASE). Every wait is bounded by
 SECONDS. Prints one ``RESULT {json}`` line with what it saw; exits 0 if it got to the end.
 """
 
@@ -30,6 +31,7 @@ from micromatter.securechannel.dispatch import CaseEstablished, PeerClosedSessio
 MICROMATTER = os.path.join(ROOT, ".venv", "bin", "micromatter")
 DEVICE = ("::1", 5540, 0, 0)
 NODE_ID = 0x77
+UNIQUE_ID = (0, 0x0028, 0x12)  # Basic Information's UniqueID
 
 
 class UdpRunner:
@@ -131,6 +133,7 @@ def main():
         r["steps"] = result.steps
         r["attestation_vendor"] = result.attestation.vendor_id if result.attestation else None
         r["fabric_index"] = result.fabric_index
+        r["unique_ids"] = [result.basic["unique_id"]]
         case = result.case
         before = ctl.read(runner, case, [(1, ON_OFF, 0)])[(1, ON_OFF, 0)]
         ctl.invoke(runner, case, 1, ON_OFF, 2)  # Toggle
@@ -151,6 +154,7 @@ def main():
         est = [e for e in ctl.events[mark:] if isinstance(e, CaseEstablished)]
         r["second_case_resumed"] = bool(est) and est[-1].is_resumption
         r["onoff_after_restart"] = ctl.read(runner, case, [(1, ON_OFF, 0)])[(1, ON_OFF, 0)]
+        r["unique_ids"].append(ctl.read(runner, case, [UNIQUE_ID])[UNIQUE_ID])
         r["second_stop_rc"] = dev.stop()
 
         reset = subprocess.run([MICROMATTER, "factory-reset", "--storage", storage], capture_output=True, text=True,
@@ -159,6 +163,8 @@ def main():
         dev = DeviceProcess(runtime, storage, seconds)
         online = dev.wait_event("online")
         r["after_reset_online"] = {k: online[k] for k in ("commissioned", "fabrics")}
+        pase = ctl.pase(runner, DEVICE, PASSCODE)
+        r["unique_ids"].append(ctl.read(runner, pase, [UNIQUE_ID])[UNIQUE_ID])
         r["third_stop_rc"] = dev.stop()
         r["ok"] = True
     except Exception as e:  # reported in the RESULT line for the test's assertion message

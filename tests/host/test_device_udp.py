@@ -3,7 +3,8 @@
 ``device_commissioner.py`` runs inside a network namespace this test creates (loopback only; deleted
 afterwards) and drives the device through the CLI: commissioning with attestation against the test PAAs, a
 toggle, a clean stop by SIGTERM (exit status 0, CloseSession received), a restart on the same storage
-(commissioned, CASE resumed, the light's state kept), ``factory-reset`` (uncommissioned again).  Needs root
+(commissioned, CASE resumed, the light's state and UniqueID kept), ``factory-reset`` (uncommissioned again,
+a new UniqueID).  Needs root
 and ``ip netns``: skipped otherwise.
 """
 
@@ -48,4 +49,6 @@ def test_commission_stop_restart_resume_factory_reset(netns, tmp_path, runtime):
     assert r["second_case_resumed"] is True and r["onoff_after_restart"] is True, why
     assert r["second_stop_rc"] == 0 and r["reset_rc"] == 0 and r["third_stop_rc"] == 0, why
     assert r["after_reset_online"] == {"commissioned": False, "fabrics": 0}, why
+    first, after_restart, after_reset = r["unique_ids"]
+    assert len(first) == 32 and after_restart == first and after_reset not in (first, ""), why
     assert os.path.isdir(os.path.join(storage, "att.d"))  # the factory reset keeps the attestation material

@@ -11,7 +11,8 @@ The native CHIP log (detail level) goes to --log (default HOME/logs/chip-<op>-<t
 Subcommands:
   start        start the controller stack and stop it again (checks the installation and the remapping)
   commission   --ip IP --port PORT --passcode N --nodeid N    EstablishPASESessionIP + Commission
-  read         --nodeid N        BasicInformation VendorName/ProductName/VendorID/ProductID, CommissionedFabrics
+  read         --nodeid N        BasicInformation VendorName/ProductName/VendorID/ProductID/UniqueID,
+                                 CommissionedFabrics
                                  + OnOff (ep 1, if present)
   toggle       --nodeid N        OnOff.Toggle on endpoint 1, with OnOff read before and after
   subscribe    --nodeid N [--changes N] [--external]
@@ -162,12 +163,12 @@ async def read_info(dev, nodeid):
     from chip.clusters.Attribute import ValueDecodeFailure
     BI = Clusters.BasicInformation.Attributes
     OC = Clusters.OperationalCredentials.Attributes
-    paths = [(0, BI.VendorName), (0, BI.ProductName), (0, BI.VendorID), (0, BI.ProductID),
+    paths = [(0, BI.VendorName), (0, BI.ProductName), (0, BI.VendorID), (0, BI.ProductID), (0, BI.UniqueID),
              (0, OC.CommissionedFabrics), (1, Clusters.OnOff.Attributes.OnOff)]
     res = await dev.ReadAttribute(nodeid, paths)
     bi = res[0][Clusters.BasicInformation]
     out = {"VendorName": bi[BI.VendorName], "ProductName": bi[BI.ProductName],
-           "VendorID": int(bi[BI.VendorID]), "ProductID": int(bi[BI.ProductID]),
+           "VendorID": int(bi[BI.VendorID]), "ProductID": int(bi[BI.ProductID]), "UniqueID": bi[BI.UniqueID],
            "CommissionedFabrics": int(res[0][Clusters.OperationalCredentials][OC.CommissionedFabrics]),
            "OnOff": None}
     onoff = res.get(1, {}).get(Clusters.OnOff, {}).get(Clusters.OnOff.Attributes.OnOff)

@@ -6,7 +6,8 @@ parameter: ``--interop-device reference`` runs the same scenario against the mat
 is how the harness itself is checked.
 
 1. CHIP commissions (PASE, attestation against the test PAAs, CSR, NOC, CASE, CommissioningComplete), reads
-   Basic Information, toggles On/Off and reads it back, subscribes to On/Off and receives the reports.
+   Basic Information (its UniqueID must then stay the same through every restart), toggles On/Off and reads it
+   back, subscribes to On/Off and receives the reports.
 2. The device is killed (SIGKILL) and restarted on the same storage; the controller process that kept running
    (session-loop --expire) resumes its CASE session (Sigma2_Resume), no full CASE.
 3. A new controller process does a full CASE and reads.
@@ -34,7 +35,7 @@ FAILED_STEP = {}
 
 TEST_VENDOR = 0xFFF1
 TEST_PRODUCTS = range(0x8000, 0x8020)
-BASIC_INFO = ("VendorName", "ProductName", "VendorID", "ProductID")
+BASIC_INFO = ("VendorName", "ProductName", "VendorID", "ProductID", "UniqueID")
 COMMISSIONING_STEPS = ("SendPAICertificateRequest", "SendDACCertificateRequest", "SendAttestationRequest",
                        "AttestationVerification", "SendOpCertSigningRequest", "ValidateCSR", "SendTrustedRootCert",
                        "SendNOC", "SendComplete")
@@ -90,6 +91,7 @@ def check_identity(value):
     assert isinstance(value["ProductName"], str) and value["ProductName"], value
     assert value["VendorID"] == TEST_VENDOR, value
     assert value["ProductID"] in TEST_PRODUCTS, value
+    assert isinstance(value["UniqueID"], str) and 0 < len(value["UniqueID"]) <= 32, value  # kept across restarts
 
 
 def test_1_chip_commissions_reads_toggles_subscribes(rig):

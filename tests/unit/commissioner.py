@@ -435,10 +435,10 @@ class Commissioner:
         result.pase = session
         if done("pase"):
             return result
-        values = self.read(runner, session, [(0, BASIC_INFORMATION, 1), (0, BASIC_INFORMATION, 2),
-                                             (0, BASIC_INFORMATION, 3), (0, BASIC_INFORMATION, 4)])
+        names = (("vendor_name", 1), ("vendor_id", 2), ("product_name", 3), ("product_id", 4), ("unique_id", 0x12))
+        values = self.read(runner, session, [(0, BASIC_INFORMATION, attr) for name, attr in names])
         result.basic = {}
-        for name, attr in (("vendor_name", 1), ("vendor_id", 2), ("product_name", 3), ("product_id", 4)):
+        for name, attr in names:
             result.basic[name] = values[(0, BASIC_INFORMATION, attr)]
         if done("read"):
             return result

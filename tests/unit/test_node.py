@@ -53,8 +53,10 @@ def mdns_names(w, since=0):
 def test_full_commissioning_then_on_off_over_case():
     w, dev, ctl, r = commissioned_pair()
     assert r.steps == ["pase", "read", "arm", "attestation", "csr", "root", "noc", "case", "complete"]
+    unique_id = r.basic.pop("unique_id")
     assert r.basic == {"vendor_name": "micromatter", "vendor_id": 0xFFF1, "product_name": "micromatter light",
                        "product_id": 0x8000}
+    assert len(unique_id) == 32 and not unique_id.strip("0123456789ABCDEF")  # made at random: see below
     assert r.attestation.vendor_id == 0xFFF1 and r.attestation.product_id == 0x8000
     assert dev.commissioned and r.fabric_index == 1 and len(dev.fabrics) == 1
     f = dev.fabrics.find(1)
@@ -336,3 +338,31 @@ def test_remove_fabric_keeps_the_session_until_its_response_is_acknowledged():
     assert request.error is None and request.result[0] == 0
     w.run_for(1000)
     assert dev.sessions.sessions() == [] and dev.window.kind_name == "initial"
+
+
+def test_unique_id_is_random_kept_across_restarts_and_renewed_by_a_factory_reset():
+    w, dev, ctl, r = commissioned_pair()
+    unique_id = r.basic["unique_id"]
+    assert len(unique_id) == 32 and not unique_id.strip("0123456789ABCDEF")
+    assert unique_id != dev.config.serial_number and dev.config.host.hex().upper() not in unique_id
+    # The same storage after a restart: the same id, read by the controller over CASE.
+    w2 = Wire()
+    again = device(w2, dev.storage, seed=12)
+    assert again.light.basic.unique_id == unique_id
+    w2.add(ctl)
+    case = ctl.case(w2, "dev", 0x77)
+    assert ctl.read(w2, case, [(0, 0x0028, 0x12)])[(0, 0x0028, 0x12)] == unique_id
+    # Another device (other storage, other randomness) has another one.
+    assert device(storage=MemoryStorage(), seed=13).light.basic.unique_id not in ("", unique_id)
+    # A factory reset clears the data model's context (``micromatter factory-reset``): a new id.
+    dm = dev.storage.context("dm")
+    for key in list(dm.keys()):
+        dm.delete(key)
+    renewed = device(storage=dev.storage, seed=14).light.basic.unique_id
+    assert renewed != unique_id and len(renewed) == 32
+    # A stored value that is not ours is replaced; a configured UniqueID is used as it is and not stored.
+    dm.set("uid", b"not a unique id")
+    assert device(storage=dev.storage, seed=15).light.basic.unique_id not in ("", renewed)
+    storage = MemoryStorage()
+    assert device(storage=storage, unique_id="lamp-42").light.basic.unique_id == "lamp-42"
+    assert storage.context("dm").get("uid") is None

@@ -3,9 +3,11 @@
 NodeLabel and Location are writable and persisted; everything else is fixed
 at construction from the device's configuration."""
 
+from micromatter import log
 from micromatter.datamodel import types as T
 from micromatter.datamodel.cluster import Cluster
 from micromatter.datamodel.model import Attr, Event, FIXED, WRITABLE, PERSIST, CRITICAL, INFO
+from micromatter.errors import StorageError
 from micromatter.im.acl import MANAGE, ADMINISTER
 
 # The data model this node implements: Matter 1.3.
@@ -13,6 +15,34 @@ DATA_MODEL_REVISION = 17
 SPECIFICATION_VERSION = 0x01030000
 
 CAPABILITY_MINIMA = T.Struct((T.Field(0, T.UINT16), T.Field(1, T.UINT16)))
+
+
+UNIQUE_ID_KEY = "uid"  # the generated UniqueID, in the data model's storage context
+UNIQUE_ID_BYTES = 16  # 32 hex characters: the attribute's maximum length
+_HEX_DIGITS = b"0123456789ABCDEF"
+
+
+def stored_unique_id(storage, random_bytes):
+    """The UniqueID of a device that was given none: made at random on first run and kept in ``storage`` (the
+    data model's context), so that a factory reset, which clears that context, gives a new one (the spec wants
+    it renewed then, and not derived from the MAC or serial number, so the device cannot be tracked)."""
+    try:
+        stored = storage.get(UNIQUE_ID_KEY)
+    except StorageError as e:
+        log.warning("basic", "cannot read the UniqueID: %s" % e)
+        stored = None
+    if stored is not None and len(stored) == 2 * UNIQUE_ID_BYTES:
+        for c in stored:
+            if c not in _HEX_DIGITS:
+                break
+        else:
+            return bytes(stored).decode()
+    text = "".join("%02X" % b for b in random_bytes(UNIQUE_ID_BYTES))
+    try:
+        storage.set(UNIQUE_ID_KEY, text.encode())
+    except StorageError as e:
+        log.warning("basic", "the UniqueID is not stored (a new one at the next start): %s" % e)
+    return text
 
 
 START_UP = 0x00

@@ -142,7 +142,7 @@ function pick(reports, cluster, attribute, endpoint) {
 
 async function readInfo(client) {
     const reports = await readAttrs(client, [
-        { endpoint: 0, cluster: BasicInformation, attributes: ["vendorName", "productName", "vendorId", "productId"] },
+        { endpoint: 0, cluster: BasicInformation, attributes: ["vendorName", "productName", "vendorId", "productId", "uniqueId"] },
         { endpoint: 0, cluster: OperationalCredentials, attributes: ["commissionedFabrics"] },
         { endpoint: 1, cluster: OnOff, attributes: ["onOff"] },
     ]);
@@ -151,6 +151,7 @@ async function readInfo(client) {
         ProductName: pick(reports, BasicInformation, "productName", 0),
         VendorID: pick(reports, BasicInformation, "vendorId", 0),
         ProductID: pick(reports, BasicInformation, "productId", 0),
+        UniqueID: pick(reports, BasicInformation, "uniqueId", 0),
         OnOff: pick(reports, OnOff, "onOff", 1),
         CommissionedFabrics: pick(reports, OperationalCredentials, "commissionedFabrics", 0),
     };
