@@ -25,7 +25,7 @@ from micromatter.securechannel.opcodes import (
     STANDALONE_ACK,
     STATUS_REPORT,
 )
-from micromatter.securechannel.pase import LISTENING, WAIT_PAKE1, PaseTimeoutError
+from micromatter.securechannel.pase import LISTENING, WAIT_PAKE1, PaseStateError
 from micromatter.securechannel.status import StatusReport
 from micromatter.mrp import backoff_ms
 from micromatter.session.params import SessionParameters
@@ -239,22 +239,61 @@ def test_msg_counter_sync_on_a_unicast_session_is_acked_and_ignored():
     assert dev.exchanges.exchanges() == [] and len(dev.events) == 1  # only the PaseEstablished of before
 
 
+def test_a_vanished_commissioner_frees_the_responder_when_its_exchange_closes():
+    dev, ctl, wire = _setup()
+    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > 1  # only the request gets in
+    lines = quiet()
+    try:
+        ctl.channel.start_pase("dev", PASSCODE, 0)
+        wire.take(ctl)
+        wire.run(until=8000)
+    finally:
+        loud()
+    # dev's PBKDFParamResponse was never acknowledged: MRP gave up (5 sends, 7 s at most) and with the
+    # exchange the handshake went, long before its 60 s deadline.
+    (gone,) = dev.of(DeliveryFailed)
+    (f,) = dev.of(PaseFailed)
+    assert isinstance(f.error, PaseStateError) and f.status is None and f.peer == "ctl" and not f.is_initiator
+    assert dev.pase.state == LISTENING and dev.pase.failures == 1
+    assert len(ctl.of(PaseFailed)) == 1 and len(ctl.of(DeliveryFailed)) == 1  # so was ctl's Pake1
+    for n in (dev, ctl):
+        _clean(n)
+        assert not any(n.sessions.secure.state)
+    # Another commissioner is served at once instead of being told Busy until the deadline.
+    other = Node("ctl2", 3)
+    wire.nodes["ctl2"] = other
+    wire.drop = None
+    other.channel.start_pase("dev", PASSCODE, wire.now)
+    wire.take(other)
+    wire.run(until=wire.now + 5000)
+    assert len(other.of(PaseEstablished)) == 1 and len(dev.of(PaseEstablished)) == 1
+
+
 def test_the_responder_gives_up_after_its_deadline():
     dev, ctl, wire = _setup()
-    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > 1
+    sent = []
+
+    def drop(e):  # ctl's request and its ack of the response get in, Pake1 and the rest do not
+        if e["src"] == "ctl":
+            sent.append(e)
+            return len(sent) > 2
+        return False
+
+    wire.drop = drop
     lines = quiet()
     try:
         ctl.channel.start_pase("dev", PASSCODE, 0)
         wire.take(ctl)
         wire.run(until=59999)
-        assert dev.of(PaseFailed) == [] and dev.pase.state == WAIT_PAKE1
-        assert len(dev.of(DeliveryFailed)) == 1  # its PBKDFParamResponse was never acknowledged
-        assert len(ctl.of(PaseFailed)) == 1 and len(ctl.of(DeliveryFailed)) == 1  # so was ctl's Pake1
+        assert dev.of(PaseFailed) == [] and dev.pase.state == WAIT_PAKE1 and dev.of(DeliveryFailed) == []
+        assert len(ctl.of(PaseFailed)) == 1 and len(ctl.of(DeliveryFailed)) == 1  # ctl's Pake1 never got in
         wire.run(until=60000)
     finally:
         loud()
+    # The exchange waiting for Pake1 times out with the handshake (same deadline) and takes it along.
     (f,) = dev.of(PaseFailed)
-    assert isinstance(f.error, PaseTimeoutError) and dev.pase.state == LISTENING
+    assert isinstance(f.error, PaseStateError) and f.status is None and wire.now == 60000
+    assert dev.pase.state == LISTENING and dev.pase.failures == 1
     for n in (dev, ctl):
         _clean(n)
         assert not any(n.sessions.secure.state)

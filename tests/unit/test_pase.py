@@ -475,6 +475,35 @@ def test_stalled_handshake_times_out_and_frees_the_responder():
     assert out.opcode is None and isinstance(out.events[0].error, PaseTimeoutError) and i.next_deadline() is None
 
 
+def test_abort_drops_the_handshake_of_that_peer_at_once():
+    ids = Ids()
+    r = responder(ids=ids)
+    r.on_message("A", PBKDF_PARAM_REQUEST, request(), 0)
+    assert not r.abort("B").events and r.state == WAIT_PAKE1  # another peer's exchange: not ours
+    out = r.abort("A")
+    (failed,) = out.events
+    assert isinstance(failed, Failed) and isinstance(failed.error, PaseStateError) and failed.status is None
+    assert out.opcode is None and failed.local_session_id == 0x100 and not failed.window_closed
+    assert r.state == LISTENING and r.failures == 1 and ids.used == [] and r.next_deadline() is None
+    # The next commissioner is served at once, not told Busy until the 60 s deadline.
+    assert r.on_message("B", PBKDF_PARAM_REQUEST, request(seed=6), 1).opcode == PBKDF_PARAM_RESPONSE
+    assert not r.abort("A").events and r.peer == "B"
+    # After Pake1 too; with no handshake, or an established session, there is nothing to abort.
+    r = responder(ids=Ids())
+    i = initiator()
+    reply = r.on_message("A", PBKDF_PARAM_REQUEST, i.start(0).payload, 0)
+    pake1 = i.on_message(reply.opcode, reply.payload, 0)
+    r.on_message("A", PAKE1, pake1.payload, 0)
+    assert r.state == WAIT_PAKE3 and len(r.abort("A").events) == 1 and r.state == LISTENING
+    r_outs, _ = run(initiator(), r)
+    assert r.state == ESTABLISHED and not r.abort("A").events and r.state == ESTABLISHED
+    # An abort that reaches the attempt limit closes the window like any failure.
+    r = responder(max_failures=1)
+    r.on_message("A", PBKDF_PARAM_REQUEST, request(), 0)
+    (last,) = r.abort("A").events
+    assert last.window_closed and r.state == LOCKED
+
+
 def test_attempt_limit_locks_pase_until_the_window_reopens():
     assert MAX_FAILED_ATTEMPTS == 20
     ids = Ids()

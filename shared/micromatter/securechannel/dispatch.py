@@ -350,6 +350,7 @@ class _PaseResponderGlue:
         self.responder = responder
         self.exchange = None  # the exchange of the handshake in progress
         self.generation = -1
+        self.token = None
 
     def on_message(self, exchange, opcode, payload, now_ms):
         peer = (exchange.session, exchange.exchange_id)
@@ -365,6 +366,7 @@ class _PaseResponderGlue:
         if responder.peer == peer:
             self.exchange = exchange
             self.generation = exchange.generation
+            self.token = peer
             _use_peer_parameters(exchange, responder.peer_parameters)
         self._apply(exchange, out, now_ms)
 
@@ -406,8 +408,11 @@ class _PaseResponderGlue:
 
     def on_exchange_closed(self, exchange, reason):
         if exchange is self.exchange and exchange.generation == self.generation:
-            log.info(_TAG, "PASE exchange closed: %s" % REASON_NAMES[reason])
             self.exchange = None
+            out = self.responder.abort(self.token)
+            if out.events:
+                log.info(_TAG, "PASE exchange closed: %s" % REASON_NAMES[reason])
+                self._failed(out.events, exchange.peer)
 
     def next_deadline(self):
         return self.responder.next_deadline()
@@ -418,9 +423,14 @@ class _PaseResponderGlue:
         if out.events and exchange is not None and exchange.generation == self.generation:
             self._apply(exchange, out, now_ms)
         else:
-            for event in out.events:
-                if isinstance(event, Failed):
-                    self.channel.exchanges.emit(PaseFailed(None, False, event.status, event.error))
+            self._failed(out.events, None)
+
+    def _failed(self, events, peer):
+        """The handshake ended without its exchange: only the events are left to hand on."""
+        for event in events:
+            if isinstance(event, Failed):
+                self.channel.exchanges.emit(PaseFailed(peer, False, event.status, event.error, event.busy_wait_ms,
+                                                       event.window_closed))
 
 
 class _PaseInitiatorGlue:

@@ -250,7 +250,7 @@ class PaseResponder:
             window = self._device
         else:
             window = _window_values(verifier, salt, iterations)
-        self._abort()
+        self._drop()
         self._window = window
         self.failures = 0
         self.state = LISTENING
@@ -258,7 +258,7 @@ class PaseResponder:
     def close_window(self):
         """Stop accepting PASE (window timeout, commissioning complete); a handshake in progress is dropped.
         An established PASE session is not touched: it belongs to the session core."""
-        self._abort()
+        self._drop()
         self._window = self._device
         self.state = CLOSED
 
@@ -267,7 +267,17 @@ class PaseResponder:
         if self.state == ESTABLISHED:
             self.state = LISTENING
 
-    def _abort(self):
+    def abort(self, peer):
+        """The handshake with ``peer`` lost its exchange (MRP gave up, the exchange timed out): drop it now
+        rather than at the deadline, so the next commissioner is served instead of answered Busy.  Counted
+        like a timeout.  Nothing to send; an ``Output`` with the ``Failed`` event if there was one."""
+        out = Output()
+        if self.in_progress() and peer == self.peer:
+            self._fail(out, PaseStateError("the handshake's exchange closed"), None, False)
+        return out
+
+    def _drop(self):
+        """Drop the handshake in progress uncounted (the window opened again or closed)."""
         if self.state == WAIT_PAKE1 or self.state == WAIT_PAKE3:
             self._release()
         self._clear()
