@@ -214,6 +214,7 @@ class Exchange:
     def send_ack(self, now_ms):
         """Send the pending acknowledgement now as a standalone ack (before slow work, so the peer does
         not retransmit).  False if none was pending."""
+        _check_time(now_ms)
         return self._m._flush_ack(self._i, now_ms)
 
     def close(self, now_ms):
@@ -235,6 +236,11 @@ def _secure(session):
 def _check_time(now_ms):
     if not isinstance(now_ms, int) or isinstance(now_ms, bool) or now_ms < 0:
         raise ExchangeArgumentError("now_ms must be a non-negative int")
+
+
+def _check_data(data, what):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ExchangeArgumentError(what + " must be bytes-like")
 
 
 class ExchangeManager:
@@ -365,6 +371,7 @@ class ExchangeManager:
         """One datagram from ``peer`` (``data[:length]``; ``data`` may be ``rx`` itself, filled by the
         loop's ``recvfrom_into``).  Returns the ``Output``."""
         _check_time(now_ms)
+        _check_data(data, "a datagram")
         if not isinstance(length, int) or isinstance(length, bool) or length < 0 or length > len(data):
             raise ExchangeArgumentError("length outside the datagram")
         self._now = now_ms
@@ -642,9 +649,11 @@ class ExchangeManager:
             vendor = self._vendor[e]
         else:
             vendor = 0
+        if payload is not None:
+            _check_data(payload, "payload")
         if timeout_ms is None:
             timeout_ms = self.response_timeout_ms
-        elif not isinstance(timeout_ms, int) or timeout_ms < 1:
+        elif not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or timeout_ms < 1:
             raise ExchangeArgumentError("timeout_ms must be a positive int")
         self._transmit(e, opcode, payload, now_ms, expect_reply, reliable, protocol_id, vendor, timeout_ms)
 

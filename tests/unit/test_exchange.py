@@ -328,8 +328,17 @@ def test_bad_arguments():
     raises(ExchangeArgumentError, ExchangeManager, object(), Ctx(1))
     raises(ExchangeArgumentError, ExchangeManager, a.sessions, object())
     raises(ExchangeArgumentError, ExchangeManager, a.sessions, Ctx(1), 0)
+    raises(ExchangeArgumentError, ex.on_datagram, None, 0, "B", 0)
+    raises(ExchangeArgumentError, ex.on_datagram, "abc", 3, "B", 0)
     x = ex.open(sa, a.echo, 0)
     raises(ExchangeArgumentError, x.send, ECHO, b"", 0, True, True, None, 0)  # timeout_ms 0
+    raises(ExchangeArgumentError, x.send, ECHO, b"", 0, True, True, None, True)
+    raises(ExchangeArgumentError, x.send, ECHO, "text", 0)
+    raises(ExchangeArgumentError, x.send, ECHO, 5, 0)
+    raises(ExchangeArgumentError, x.send_ack, None)
+    assert x.is_open and ex.mrp.in_use() == 0  # refused sends change nothing
+    x.send(ECHO, b"ok", 0, expect_reply=True)
+    assert ex.mrp.in_use() == 1 and len(ex.take_output().messages) == 1
     x.close(0)
     raises(ExchangeStateError, x.send, ECHO, b"", 0)
     assert x.send_ack(0) is False
