@@ -17,12 +17,11 @@ each (what a person reads), and the QR code is drawn when the device comes up un
 
 import json
 
-from micromatter import log, onboarding, qrcode
+from micromatter import log, onboarding
 from micromatter.commissioning.attestation import AttestationMaterial, DevelopmentAuthority
 from micromatter.commissioning.config import DeviceConfig
-from micromatter.certs import keys
+from micromatter.dnssd.address import address_text, ipv4_bytes, ipv6_bytes
 from micromatter.errors import MatterError
-from micromatter.ifaddrs import address_text
 from micromatter.node import MATTER, MDNS, Node
 
 DEFAULT_PORT = 5540
@@ -207,6 +206,8 @@ def attestation_source(options, read_file):
     ``DevelopmentAuthority`` from the test PAA of the vendor and the test CD-signing key in ``--credentials
     DIR``; None without either.  ``read_file(path, binary)`` is the runtime's file reader."""
     if options.attestation:
+        from micromatter.certs import keys  # a key file only here: a board's DAC key comes from its storage
+
         d = options.attestation.rstrip("/") + "/"
         key = keys.parse_private_key_pem(read_file(d + "dac_key.pem", False))[0]
         return AttestationMaterial(read_file(d + "dac.der", True), read_file(d + "pai.der", True),
@@ -299,6 +300,8 @@ def banner(event, ink_dark=False):
     manual = event.get("manual_code")
     if not qr_text or not manual:
         return []
+    from micromatter import qrcode  # 12 KB of heap that only an uncommissioned start needs, once
+
     lines = [qrcode.render(qrcode.encode(qr_text, "M"), ink_dark=ink_dark), "QR code payload: " + qr_text,
              "Manual pairing code: %s (%s)" % (onboarding.format_manual_code(manual), manual)]
     return lines
@@ -521,8 +524,6 @@ class Device:
         self.send_errors = 0
 
     def _extra_addresses(self):
-        from micromatter.dnssd.address import ipv4_bytes, ipv6_bytes
-
         try:
             return [ipv4_bytes(a) for a in self.options.ipv4], [ipv6_bytes(a) for a in self.options.ipv6]
         except MatterError as e:

@@ -7,6 +7,7 @@ record as a commissioner checks it), the board's config loader and light under t
 Not verified here (no hardware): real Wi-Fi, real flash, the ESP32's lwIP sockets and mDNS, a frozen build.
 """
 
+import ast
 import base64
 import json
 import os
@@ -315,6 +316,34 @@ def test_config_is_read_back_by_the_boards_loader_under_micropython(provisioned,
     cpython = BoardConfig.from_dict(json.loads((d / "micromatter.json").read_text()))
     assert got["dict"] == cpython.to_dict()
     assert got["verifier"] == cpython.verifier.hex() and got["salt"] == cpython.salt.hex()
+
+
+BOOT_IMPORTS = """
+import sys
+sys.path[:] = [p for p in sys.path if p == ".frozen"] + ["shared", "mp", "boards/esp32"]
+import micromatter.runtime
+from micromatter_board import attestation
+from micromatter_mp.port import Port
+with open(%r, "rb") as f:
+    material = attestation.parse(f.read())
+material.check(Port().crypto, 0xFFF1, 0x8000)
+print(sorted(k for k in sys.modules if k.startswith("micromatter")))
+"""
+# What a board's boot never needs: the Linux /proc parser, the QR encoder (the label has the code), the key-file
+# and PEM parsers (its DAC key comes from its storage) and the CMS parser (its CD was checked by tools/provision).
+NOT_ON_A_BOARD = ("micromatter.ifaddrs", "micromatter.qrcode", "micromatter.certs.keys", "micromatter.certs.pem",
+                  "micromatter.certs.cd")
+
+
+def test_a_boards_boot_path_imports_nothing_it_does_not_use(provisioned, tmp_path):
+    d, facts = provisioned
+    script = tmp_path / "boot_imports.py"
+    script.write_text(BOOT_IMPORTS % str(d / "micromatter.att"))
+    r = subprocess.run(["timeout", "60", MICROPYTHON, str(script)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    loaded = ast.literal_eval(r.stdout)
+    assert "micromatter.runtime" in loaded and "micromatter.commissioning.attestation" in loaded
+    assert [m for m in NOT_ON_A_BOARD if m in loaded] == []
 
 
 LIGHT = """

@@ -52,6 +52,11 @@ def test_provisioned_material_is_checked_against_the_product():
     raises(AttestationMaterialError, wrong_key.check, crypto, 0xFFF1, 0x8000)
     raises(AttestationMaterialError, AttestationMaterial, b"junk", m.pai, m.cd, m.dac_private_key)
     raises(AttestationMaterialError, AttestationMaterial, m.dac, m.pai, m.cd, b"short")
+    raises(AttestationMaterialError, AttestationMaterial, m.dac, m.pai, b"not a CMS message", m.dac_private_key)
+    raises(AttestationMaterialError, AttestationMaterial, m.dac, b"junk", m.cd, m.dac_private_key)
+    # A sealed record's CD was checked before it was sealed: decoding one does not parse it again.
+    unchecked = AttestationMaterial(m.dac, m.pai, b"cd", m.dac_private_key, check_cd=False)
+    assert AttestationMaterial.decode(unchecked.encode()).cd == b"cd"
     raises(AttestationMaterialError, attestation.load_or_make, crypto, None, None, 0xFFF1, 0x8000, 0x0100)
     assert AttestationMaterial.decode(m.encode()).dac == m.dac
     raises(AttestationMaterialError, AttestationMaterial.decode, b"\x15\x18")

@@ -18,8 +18,6 @@ Where the material comes from is the runtime's choice, given as the config's ``a
 
 from micromatter import log, tlv
 from micromatter.certs import attestation as dac_certs
-from micromatter.certs import cd as cd_codec
-from micromatter.certs import keys, pem
 from micromatter.compat import const
 from micromatter.errors import MatterError, StorageError
 from micromatter.session.slots import seal, unseal
@@ -68,6 +66,8 @@ class DevelopmentAuthority:
     @staticmethod
     def from_pem(paa_cert_pem, paa_key_pem, cd_key_pem):
         """From the PEM texts of ``tools/credentials`` (the runtime reads the files)."""
+        from micromatter.certs import keys, pem  # only a development device reads key files
+
         paa = pem.decode(paa_cert_pem, "CERTIFICATE")
         paa_key = keys.parse_private_key_pem(paa_key_pem)[0]
         cd_key = keys.parse_private_key_pem(cd_key_pem)[0]
@@ -76,9 +76,10 @@ class DevelopmentAuthority:
 
 class AttestationMaterial:
     """``dac``, ``pai`` (DER), ``cd`` (CMS DER) and the DAC's ``dac_private_key`` (32 bytes);
-    ``vendor_id`` and ``product_id`` are the DAC's."""
+    ``vendor_id`` and ``product_id`` are the DAC's.  ``check_cd=False`` skips parsing the CD: for a sealed
+    record, whose material was checked before it was sealed (a board never loads the CMS parser)."""
 
-    def __init__(self, dac, pai, cd, dac_private_key):
+    def __init__(self, dac, pai, cd, dac_private_key, check_cd=True):
         self.dac = bytes(dac)
         self.pai = bytes(pai)
         self.cd = bytes(cd)
@@ -87,8 +88,11 @@ class AttestationMaterial:
             raise AttestationMaterialError("the DAC private key is 32 bytes")
         try:
             parsed = dac_certs.parse(self.dac)
-            cd_codec.parse(self.cd)
             dac_certs.parse(self.pai)
+            if check_cd:
+                from micromatter.certs import cd
+
+                cd.parse(self.cd)
         except MatterError as e:
             raise AttestationMaterialError("bad attestation material: %r" % e)
         self.vendor_id = parsed.vendor_id
@@ -116,9 +120,10 @@ class AttestationMaterial:
 
     @staticmethod
     def decode(data):
+        """From ``encode``'s bytes, as they come out of a sealed record (the CD is not parsed again)."""
         try:
             s = tlv.decode(data)
-            return AttestationMaterial(s[1], s[2], s[3], s[4])
+            return AttestationMaterial(s[1], s[2], s[3], s[4], check_cd=False)
         except (MatterError, KeyError, TypeError) as e:
             raise AttestationMaterialError("stored attestation material does not parse: %r" % e)
 
