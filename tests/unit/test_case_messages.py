@@ -139,6 +139,10 @@ def test_decoders_reject_malformed_payloads():
     raises(CaseFieldRangeError, Sigma2Resume.decode, encode({1: RID, 2: MIC, 3: 0}))
     raises(CaseMessageError, TbeData.decode, encode({1: bytes(401), 3: bytes(64)}), False)
     raises(CaseMessageError, TbeData.decode, encode({1: b"n", 3: bytes(63)}), False)
+    for not_bytes in (None, 5, "text", [0x15, 0x18]):
+        for decode in (Sigma1.decode, Sigma2.decode, Sigma3.decode, Sigma2Resume.decode):
+            raises(CaseMessageError, decode, not_bytes)
+        raises(CaseMessageError, TbeData.decode, not_bytes, True)
 
 
 def test_constructors_check_fields():

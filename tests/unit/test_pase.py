@@ -673,6 +673,9 @@ def test_pbkdf_response_ranges_and_shapes():
     raises(PaseFieldRangeError, PbkdfParamRequest, r1, 0)
     raises(PaseMessageError, PbkdfParamRequest, r1[:5], 1)
     raises(PaseMessageError, Pake1, spake2p.M_BYTES[:64])
+    for not_bytes in (None, 5, "text", [0x15, 0x18]):
+        for message in (PbkdfParamRequest, PbkdfParamResponse, Pake1, Pake2, Pake3):
+            raises(PaseMessageError, message.decode, not_bytes)
 
 
 def test_session_parameter_struct():
@@ -725,6 +728,8 @@ def test_status_report_codec():
     assert not other.is_secure_channel() and other.busy_wait_ms is None and other.reliable
     assert status.secure_channel(status.BUSY).busy_wait_ms is None  # Busy without a wait time
     raises(StatusReportError, StatusReport.decode, bytes(7))
+    for not_bytes in (None, 5, "8 chars!"):
+        raises(StatusReportError, StatusReport.decode, not_bytes)
     raises(StatusReportError, status.busy, 0x10000)
     raises(StatusReportError, StatusReport, 0x10000, 0, 0)
     assert opcodes.name(PAKE1) == "Pake1" and opcodes.name(0x99) == "0x99"

@@ -303,6 +303,17 @@ def test_state_and_argument_errors():
     raises(InvalidScalarError, spake2p.Verifier, crypto, b"", 1, L, 0)
     raises(InvalidPointError, spake2p.Verifier, crypto, b"", 1, (1, 2))
     raises(InvalidPointError, spake2p.Verifier, crypto, b"", 1, None)
+    # What is not bytes is refused with a specific error, before any arithmetic.
+    raises(InvalidLengthError, spake2p.Prover, crypto, None, 1, 2)
+    raises(InvalidLengthError, spake2p.Verifier, crypto, "context", 1, L)
+    raises(InvalidLengthError, spake2p.Prover, crypto, b"", 1, 2, None, 5)
+    prover, verifier = _pair(crypto)
+    raises(InvalidLengthError, verifier.respond, None)
+    prover, verifier = _pair(crypto)
+    Y, cB = verifier.respond(prover.X)
+    raises(InvalidLengthError, prover.finish, Y, None)
+    raises(InvalidLengthError, _pair(crypto)[0].finish, "Y", cB)
+    raises(InvalidLengthError, verifier.confirm, 5)
 
 
 def test_verifier_serialization_rejects_bad_input():
@@ -314,6 +325,8 @@ def test_verifier_serialization_rejects_bad_input():
     raises(InvalidPointError, spake2p.PasscodeVerifier.decode, bytes(bad))
     raises(InvalidScalarError, spake2p.PasscodeVerifier.decode, b"\xff" * 32 + good[32:])
     raises(InvalidPointError, spake2p.PasscodeVerifier, 1, (1, 1))
+    for not_bytes in (None, 97, "x" * 97):
+        raises(InvalidLengthError, spake2p.PasscodeVerifier.decode, not_bytes)
 
 
 def test_constant_time_equal():

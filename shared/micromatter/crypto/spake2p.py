@@ -87,6 +87,13 @@ def compute_w0_w1(crypto, passcode, salt, iterations):
     return p256.reduce_scalar(ws[:WS_LENGTH]), p256.reduce_scalar(ws[WS_LENGTH:])
 
 
+def _bytes(value, name, length=None):
+    """``value`` as bytes if it is bytes-like (of ``length`` bytes when given), else ``InvalidLengthError``."""
+    if not isinstance(value, (bytes, bytearray, memoryview)) or (length is not None and len(value) != length):
+        raise InvalidLengthError(name + (" must be bytes" if length is None else " must be %d bytes" % length))
+    return bytes(value)
+
+
 def _scalar(value, name):
     if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value >= p256.N:
         raise InvalidScalarError(name + " must be an int 0..n-1")
@@ -113,9 +120,7 @@ class PasscodeVerifier:
     @staticmethod
     def decode(data):
         """From the 97-byte serialized form ``w0 (32, big-endian) | L (65, uncompressed)``."""
-        if len(data) != VERIFIER_LENGTH:
-            raise InvalidLengthError("a passcode verifier is 97 bytes")
-        data = bytes(data)
+        data = _bytes(data, "a passcode verifier", VERIFIER_LENGTH)
         return PasscodeVerifier(int.from_bytes(data[:32], "big"), p256.decode_point(data[32:]))
 
     def encode(self):
@@ -158,9 +163,9 @@ class _Party:
 
     def __init__(self, crypto, context, w0, scalar, point, id_prover, id_verifier):
         self.crypto = crypto
-        self.context = bytes(context)
-        self.id_prover = bytes(id_prover)
-        self.id_verifier = bytes(id_verifier)
+        self.context = _bytes(context, "context")
+        self.id_prover = _bytes(id_prover, "id_prover")
+        self.id_verifier = _bytes(id_verifier, "id_verifier")
         self.w0 = _scalar(w0, "w0")
         self._s = random_scalar(crypto.random_bytes) if scalar is None else _scalar(scalar, "the share's scalar")
         if not self._s:
@@ -203,7 +208,7 @@ class Prover(_Party):
         if self._finished:
             raise Spake2pStateError("finish called twice")
         self._finished = True
-        Yp = p256.decode_point(Y)
+        Yp = p256.decode_point(_bytes(Y, "Y"))
         Y = p256.encode_point(Yp)
         n = p256.N
         x, w0, w1 = self._s, self.w0, self.w1
@@ -211,7 +216,7 @@ class Prover(_Party):
         Z = p256.mul_add(x, Yp, n - x * w0 % n, N)
         V = p256.mul_add(w1, Yp, n - w1 * w0 % n, N)
         self._keys(self.X, Y, Z, V)
-        if len(cB) != CONFIRMATION_LENGTH or not equal(self.crypto.hmac_sha256(self.kcb, self.X), cB):
+        if not equal(self.crypto.hmac_sha256(self.kcb, self.X), _bytes(cB, "cB")):
             raise ConfirmationError("cB does not verify")
         self.cA = self.crypto.hmac_sha256(self.kca, Y)
         return self.cA
@@ -235,7 +240,7 @@ class Verifier(_Party):
         if self._responded:
             raise Spake2pStateError("respond called twice")
         self._responded = True
-        Xp = p256.decode_point(X)
+        Xp = p256.decode_point(_bytes(X, "X"))
         X = p256.encode_point(Xp)
         n = p256.N
         y = self._s
@@ -249,7 +254,7 @@ class Verifier(_Party):
         """Check the prover's ``cA``; return the shared secret ``Ke`` or raise ``ConfirmationError``."""
         if self._expected_cA is None:
             raise Spake2pStateError("confirm called before respond")
-        if len(cA) != CONFIRMATION_LENGTH or not equal(self._expected_cA, cA):
+        if not equal(self._expected_cA, _bytes(cA, "cA")):
             raise ConfirmationError("cA does not verify")
         self.confirmed = True
         return self.ke

@@ -78,6 +78,8 @@ def _walk(r, name, count, structs):
 
 def _fields(payload, name, count, structs=None):
     """``_walk`` over the single anonymous structure that must make up ``payload``."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise PaseMessageError(name + ": the payload must be bytes-like")
     r = TlvReader(payload)
     if not r.next():
         raise PaseMessageError(name + ": empty payload")

@@ -58,6 +58,8 @@ def _decode(payload, name, spec):
         if field[0] > top:
             top = field[0]
     out = [None] * (top + 1)
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise CaseMessageError(name + ": the payload must be bytes-like")
     r = TlvReader(payload)
     if not r.next():
         raise CaseMessageError(name + ": empty payload")

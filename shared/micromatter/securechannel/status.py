@@ -69,6 +69,8 @@ class StatusReport:
     @staticmethod
     def decode(payload):
         """The report in ``payload`` (bytes-like); ``StatusReportError`` if it is too short."""
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise StatusReportError("a status report is bytes")
         if len(payload) < HEADER_LENGTH:
             raise StatusReportError("status report shorter than 8 bytes")
         return StatusReport(get_le(payload, 0, 2), get_le(payload, 2, 4), get_le(payload, 6, 2),
