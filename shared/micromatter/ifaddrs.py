@@ -7,7 +7,6 @@ reads the files (the core opens nothing) and these pure functions parse them, so
 share one parser.  Addresses come out as bytes (4 or 16), the form the mDNS responder takes.
 """
 
-from micromatter.dnssd.address import address_text, ipv4_text, ipv6_text  # noqa: F401  (this module's API too)
 from micromatter.errors import MatterError
 
 # /proc/net/if_inet6 flags (linux/if_addr.h): addresses that cannot be used yet or any more

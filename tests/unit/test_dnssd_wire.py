@@ -3,7 +3,7 @@
 from support import raises, unhex
 
 from micromatter.dnssd import wire
-from micromatter.dnssd.address import AddressError, address_text, ipv4_bytes, ipv6_bytes
+from micromatter.dnssd.address import AddressError, address_text, ipv4_bytes, ipv4_text, ipv6_bytes, ipv6_text
 from micromatter.errors import DnsError
 
 N = wire.name
@@ -296,3 +296,19 @@ def test_address_text_is_the_canonical_form_of_the_bytes():
                             ("::", "::"), ("::ffff:10.77.0.1", "::ffff:a4d:1")):
         assert address_text(ipv6_bytes(text)) == canonical, text
         assert ipv6_bytes(canonical) == ipv6_bytes(text)
+    for hex_bytes, canonical in (("20010db8000000000000000000000001", "2001:db8::1"),
+                                 ("00000000000000000000000000000001", "::1"),
+                                 ("20010db8000000010000000000000001", "2001:db8:0:1::1"),
+                                 ("20010db8000000010001000100010001", "2001:db8:0:1:1:1:1:1"),  # one 0: no ::
+                                 ("20010000000000010000000000000001", "2001:0:0:1::1"),  # the longer run
+                                 ("20010db8000000000001000000000001", "2001:db8::1:0:0:1"),  # the first of two
+                                 ("fe800000000000009808b3fffebb66c0", "fe80::9808:b3ff:febb:66c0")):
+        assert address_text(unhex(hex_bytes)) == canonical
+    assert address_text(memoryview(b"\x0a\x4d\x00\x01")) == "10.77.0.1"
+    # Anything but 4 or 16 bytes (or address text) is an AddressError, never an IndexError or TypeError.
+    for bad in (b"", bytes(3), bytes(5), bytes(15), bytes(17), None, 7, [10, 77, 0, 1]):
+        raises(AddressError, address_text, bad)
+        raises(AddressError, ipv4_bytes, bad)
+        raises(AddressError, ipv6_bytes, bad)
+        raises(AddressError, ipv4_text, bad)
+        raises(AddressError, ipv6_text, bad)

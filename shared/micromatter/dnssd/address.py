@@ -13,12 +13,20 @@ class AddressError(DnsEncodeError):
     """Text that is not an IPv4 or IPv6 address."""
 
 
+def _given_bytes(address, length, what):
+    """``address`` as bytes if it is bytes-like of ``length``, None if it is text; ``AddressError`` otherwise."""
+    if isinstance(address, str):
+        return None
+    if not isinstance(address, (bytes, bytearray, memoryview)) or len(address) != length:
+        raise AddressError("an %s address is text or %d bytes" % (what, length))
+    return bytes(address)
+
+
 def ipv4_bytes(address):
     """4 bytes from dotted-quad text (or 4 bytes as they are)."""
-    if isinstance(address, (bytes, bytearray)):
-        if len(address) != 4:
-            raise AddressError("an IPv4 address has 4 bytes")
-        return bytes(address)
+    given = _given_bytes(address, 4, "IPv4")
+    if given is not None:
+        return given
     parts = address.split(".")
     if len(parts) != 4:
         raise AddressError("not an IPv4 address")
@@ -48,10 +56,9 @@ def _hex_group(text):
 
 def ipv6_bytes(address):
     """16 bytes from IPv6 text (``::`` shorthand, a ``%zone`` suffix and a dotted IPv4 tail allowed)."""
-    if isinstance(address, (bytes, bytearray)):
-        if len(address) != 16:
-            raise AddressError("an IPv6 address has 16 bytes")
-        return bytes(address)
+    given = _given_bytes(address, 16, "IPv6")
+    if given is not None:
+        return given
     zone = address.find("%")
     if zone >= 0:
         address = address[:zone]
@@ -85,11 +92,14 @@ def ipv6_bytes(address):
 
 
 def ipv4_text(address):
-    return "%d.%d.%d.%d" % tuple(address)
+    """The dotted-quad text of a 4-byte address."""
+    address = ipv4_bytes(address)
+    return "%d.%d.%d.%d" % (address[0], address[1], address[2], address[3])
 
 
 def ipv6_text(address):
     """The RFC 5952 text of a 16-byte address (longest zero run of two or more groups as ``::``)."""
+    address = ipv6_bytes(address)
     groups = [(address[i] << 8) | address[i + 1] for i in range(0, 16, 2)]
     best, best_len, i = -1, 1, 0
     while i < 8:
@@ -110,5 +120,7 @@ def ipv6_text(address):
 
 
 def address_text(address):
-    """Text for a 4- or 16-byte address."""
-    return ipv4_text(address) if len(address) == 4 else ipv6_text(address)
+    """Text for a 4- or 16-byte address (``AddressError`` for anything else)."""
+    if isinstance(address, (bytes, bytearray, memoryview)) and len(address) == 4:
+        return ipv4_text(address)
+    return ipv6_text(address)
