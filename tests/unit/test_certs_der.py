@@ -200,3 +200,33 @@ def test_pkcs8_private_key_parses():
     assert keys.parse_private_key(pkcs8) == (private, public)
     other_curve = pkcs8.replace(oids.PRIME256V1, oids.PRIME256V1[:-1] + b"\x08")
     raises(CertificateFormatError, keys.parse_private_key, other_curve)
+
+
+def test_parsers_refuse_what_is_not_bytes_with_a_certificate_error():
+    from micromatter.certs import attestation, cd, chain, csr, opcert, x509
+    from micromatter.certs.errors import CertificateTlvError, CertificationDeclarationError
+    from support import port
+
+    crypto = port().crypto
+    root = V.tlv("Root01")
+    for junk in (None, 5, "text", [0x30, 0x00], 3.5):
+        for parse in (x509.parse, attestation.parse, csr.parse, keys.parse_private_key, keys.parse_public_key,
+                      opcert.from_der, opcert.der_to_tlv):
+            raises(DerError, parse, junk)
+        raises(DerError, csr.verify, crypto, junk)
+        for parse in (opcert.decode, opcert.tlv_to_der):
+            raises(CertificateTlvError, parse, junk)
+        raises(CertificateTlvError, chain.validate_rcac, crypto, junk)
+        raises(CertificateTlvError, chain.validate_chain, crypto, junk, None, root)
+        raises(CertificateTlvError, chain.validate_chain, crypto, V.tlv("Node01_02"), None, junk)
+        for parse in (cd.parse, cd.decode_content):
+            raises(CertificationDeclarationError, parse, junk)
+        raises(CertificationDeclarationError, cd.verify, crypto, junk, bytes(65))
+        raises(DerError, oids.to_text, junk)
+    for junk in (None, 5, [".".join("1")], b"1.2"):
+        raises(DerError, oids.from_text, junk)
+    for junk in (None, 5, [b"-----BEGIN X-----"], b"\xff\xfe"):  # the last is not UTF-8
+        raises(CertificateFormatError, pem.decode_all, junk)
+        raises(CertificateFormatError, keys.parse_private_key_pem, junk)
+    # None stands for "no ICAC" only.
+    assert chain.validate_chain(crypto, V.tlv("Node01_02"), None, root).node_id > 0

@@ -202,6 +202,7 @@ def _decode(data):
 
 def decode_content(data):
     """``CertificationElements`` from the TLV content."""
+    data = der.as_bytes(data, CertificationDeclarationError)
     try:
         return _decode(data)
     except TlvError as e:
@@ -243,6 +244,7 @@ class SignedDeclaration:
 
 def parse(data):
     """Parse the CMS envelope strictly (the form ``encode_envelope`` writes); no signature check."""
+    data = der.as_bytes(data, CertificationDeclarationError)
     if len(data) > MAX_LENGTH:
         raise CertificationDeclarationError("CD longer than 600 bytes")
     try:
@@ -252,7 +254,7 @@ def parse(data):
 
 
 def _parse(data):
-    top = der.Reader(bytes(data))
+    top = der.Reader(data)
     info = top.enter(der.SEQUENCE)
     top.finish()
     if info.read_oid() != oids.PKCS7_SIGNED_DATA:

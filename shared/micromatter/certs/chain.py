@@ -43,8 +43,8 @@ class NodeIdentity:
         self.root_public_key = rcac.public_key
 
 
-def _decoded(cert):
-    if cert is None or isinstance(cert, opcert.MatterCertificate):
+def _decoded(cert, optional=False):
+    if isinstance(cert, opcert.MatterCertificate) or (cert is None and optional):
         return cert
     return opcert.decode(cert)
 
@@ -124,7 +124,7 @@ def validate_chain(crypto, noc, icac, rcac, now=None, last_known_good=None):
 
     Certificates are TLV bytes or ``MatterCertificate``.  Returns a ``NodeIdentity``."""
     noc = _decoded(noc)
-    icac = _decoded(icac)
+    icac = _decoded(icac, True)
     rcac = _decoded(rcac)
 
     # The root: a CA of the root type (its signature was checked when it was trusted).

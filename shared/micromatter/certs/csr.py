@@ -35,9 +35,9 @@ def make(crypto, private_key, public_key, subject=_DEFAULT_SUBJECT):
 
 def parse(data):
     """Parse a DER CSR (strictly); the signature is not checked here (see ``verify``)."""
+    data = der.as_bytes(data)
     if len(data) > MAX_LENGTH:
         raise CertificateFormatError("CSR too long")
-    data = bytes(data)
     top = der.Reader(data)
     req = top.enter(der.SEQUENCE)
     top.finish()

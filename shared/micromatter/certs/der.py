@@ -43,6 +43,14 @@ def context_tag(number, constructed=True):
 # --- reading ---------------------------------------------------------------
 
 
+def as_bytes(data, error=DerError):
+    """``data`` as bytes if it is bytes-like: what reaches the parsers may come from anywhere, and
+    anything else is refused with ``error`` rather than a TypeError."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise error("expected bytes, not " + type(data).__name__)
+    return bytes(data)
+
+
 class Reader:
     """Reads consecutive DER elements from ``data[start:end]``."""
 

@@ -13,7 +13,7 @@ _P256 = der.sequence(der.oid(oids.EC_PUBLIC_KEY), der.oid(oids.PRIME256V1))
 
 def parse_private_key(data):
     """``(private32, public65 or None)`` of a SEC1 ECPrivateKey or a PKCS#8 PrivateKeyInfo (DER)."""
-    r = der.Reader(bytes(data))
+    r = der.Reader(der.as_bytes(data))
     seq = r.enter(der.SEQUENCE)
     r.finish()
     version = seq.read_int()
@@ -71,7 +71,7 @@ def encode_private_key_pem(private, public):
 
 def parse_public_key(data):
     """The 65-byte point of a SubjectPublicKeyInfo (DER)."""
-    r = der.Reader(bytes(data))
+    r = der.Reader(der.as_bytes(data))
     key = x509.parse_public_key_info(r)
     r.finish()
     return key

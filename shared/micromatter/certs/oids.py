@@ -64,6 +64,8 @@ MATTER_PRODUCT_ID = _MATTER + b"\x02\x02"
 
 def to_text(value):
     """Dotted text of OID content bytes."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise DerError("OID content must be bytes")
     arcs = []
     n = 0
     for b in value:
@@ -80,6 +82,8 @@ def to_text(value):
 
 def from_text(text):
     """OID content bytes from dotted text."""
+    if not isinstance(text, str):
+        raise DerError("OID text must be str")
     try:
         arcs = [int(a) for a in text.split(".")]
     except ValueError:

@@ -402,6 +402,7 @@ def _decode(data):
 def decode(data):
     """A ``MatterCertificate`` from its TLV form; ``CertificateTlvError``/``CertificateFormatError``
     (or a DN error) if it is malformed."""
+    data = der.as_bytes(data, CertificateTlvError)
     if len(data) > MAX_TLV_LENGTH:
         raise CertificateFormatError("TLV certificate longer than 400 bytes")
     if len(data) == 0:
@@ -417,6 +418,7 @@ def decode(data):
 
 def from_der(data):
     """A ``MatterCertificate`` from an X.509 certificate, which must be exactly the DER form of one."""
+    data = der.as_bytes(data)
     if len(data) > MAX_DER_LENGTH:
         raise CertificateFormatError("X.509 certificate longer than 600 bytes")
     c = x509.parse(data)
@@ -452,7 +454,7 @@ def from_der(data):
     cert = MatterCertificate(
         c.serial, issuer, c.not_before, not_after, subject, c.public_key, extensions, c.signature_raw
     )
-    if cert.to_der() != bytes(data):
+    if cert.to_der() != data:
         raise CertificateFormatError("X.509 certificate has no exact Matter TLV form")
     return cert
 

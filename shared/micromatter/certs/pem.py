@@ -13,9 +13,14 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def decode_all(text):
-    """Every ``(label, der)`` block of a PEM text, in order."""
-    if isinstance(text, (bytes, bytearray)):
-        text = bytes(text).decode()
+    """Every ``(label, der)`` block of a PEM text (str, or bytes in UTF-8), in order."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(text).decode()
+        except UnicodeError:
+            raise CertificateFormatError("PEM text is not UTF-8")
+    if not isinstance(text, str):
+        raise CertificateFormatError("PEM text must be str or bytes")
     blocks = []
     label = None
     body = []

@@ -190,7 +190,7 @@ def _parse_extensions(cert, reader):
 
 def parse(data):
     """Parse a DER certificate.  Raises ``DerError`` or ``CertificateFormatError``."""
-    data = bytes(data)
+    data = der.as_bytes(data)
     cert = Certificate()
     cert.der = data
     cert.extensions = []
