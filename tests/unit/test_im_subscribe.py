@@ -221,3 +221,13 @@ def test_an_exception_while_priming_leaves_no_subscription():
     state.next_item = broken
     assert status_of(send(engine, msg.STATUS_RESPONSE, OK, exchange="p")) == status.FAILURE
     assert engine.subscriptions == [] and engine._states == {}
+
+
+def test_subscription_ids_stay_distinct_with_a_stuck_random_source():
+    light, engine = setup(random_u32=lambda: 0xFFFFFFFF, max_subscriptions=4)
+    ids = [subscribe(engine, [AttributePath(1, 6, 0)], subject=admin(Session("s%d" % i)), exchange="e%d" % i,
+                     keep=True)[0] for i in range(4)]
+    assert ids == [0xFFFFFFFF, 0, 1, 2]  # the stuck value, then the next free ones (wrapping at 32 bits)
+    light, engine = setup(max_subscriptions=3)  # no random source: counting up
+    ids = [subscribe(engine, [AttributePath(1, 6, 0)], exchange="e%d" % i, keep=True)[0] for i in range(3)]
+    assert len(set(ids)) == 3 and ids == sorted(ids)

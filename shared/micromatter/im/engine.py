@@ -325,17 +325,21 @@ class Engine:
         return Reply(msg.REPORT_DATA, payload, True)
 
     def _new_subscription_id(self):
-        while True:
-            if self._random_u32 is not None:
-                candidate = self._random_u32() & 0xFFFFFFFF
-            else:
-                self._next_id = (self._next_id + 1) & 0xFFFFFFFF
-                candidate = self._next_id
+        """A random id (counting up without ``random_u32``), stepped past the ids in use: at most that many
+        steps, however the random source behaves."""
+        if self._random_u32 is not None:
+            candidate = self._random_u32() & 0xFFFFFFFF
+        else:
+            candidate = (self._next_id + 1) & 0xFFFFFFFF
+        for _ in range(len(self.subscriptions) + 1):
             for sub in self.subscriptions:
                 if sub.id == candidate:
                     break
             else:
-                return candidate
+                break
+            candidate = (candidate + 1) & 0xFFFFFFFF
+        self._next_id = candidate
+        return candidate
 
     def _remove_subscription(self, sub):
         if sub in self.subscriptions:
