@@ -359,3 +359,18 @@ def test_host_from_label_and_duplicate_instance():
     assert r.host_name == N("my-host.local")
     r.register(_service(), 0)
     raises(DnsError, r.register, _service(), 0)
+
+
+def test_values_of_the_wrong_type_are_dns_errors():
+    for args in ((None, "_matter._tcp", 5540), ("a", None, 5540), ("a", "_matter._tcp", None),
+                 ("a", "_matter._tcp", "5540"), ("a", "_matter._tcp", 0), ([300], "_matter._tcp", 5540)):
+        raises(DnsError, Service, *args)
+    raises(DnsError, Service, "a", "_matter._tcp", 5540, [5])
+    raises(DnsError, Service, "a", "_matter._tcp", 5540, ["x" * 256])
+    raises(DnsError, Service, "a", "_matter._tcp", 5540, (), [None])
+    for host in (None, 7, [300, 1]):
+        raises(DnsError, Responder, host)
+    for addresses in ([None], [7], ["10.77.0.256"], [[10, 77, 0, 1]]):
+        raises(DnsError, Responder, MAC, addresses)
+        raises(DnsError, Responder, MAC, (), addresses)
+    assert Service("a", "_matter._tcp", 5540, ["T=0", b"SII=500"]).txt == (b"T=0", b"SII=500")

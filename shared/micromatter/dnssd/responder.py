@@ -59,16 +59,20 @@ class Service:
     labels such as ``"_L3840"`` (published as ``_L3840._sub.<service_type>``)."""
 
     def __init__(self, instance, service_type, port, txt=(), subtypes=(), domain="local"):
-        self.type_name = name(service_type + "." + domain)
+        self.type_name = name(service_type) + name(domain)
         self.instance_name = name((instance,) + self.type_name)
         self.subtype_names = tuple(name((sub, b"_sub") + self.type_name) for sub in subtypes)
-        if not 0 < port <= 0xFFFF:
+        if not isinstance(port, int) or not 0 < port <= 0xFFFF:
             raise wire.DnsEncodeError("port out of range")
         self.port = port
-        self.txt = tuple(e.encode() if isinstance(e, str) else bytes(e) for e in txt)
-        for entry in self.txt:
-            if len(entry) > 255:
-                raise wire.DnsEncodeError("TXT entry longer than 255 bytes")
+        entries = []
+        for e in txt:
+            if isinstance(e, str):
+                e = e.encode()
+            if not isinstance(e, (bytes, bytearray)) or len(e) > 255:
+                raise wire.DnsEncodeError("a TXT entry is text or bytes of at most 255 bytes")
+            entries.append(bytes(e))
+        self.txt = tuple(entries)
 
 
 class _Entry:

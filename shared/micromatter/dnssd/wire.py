@@ -63,19 +63,23 @@ def name(text):
     """A name (tuple of label bytes) from dotted text or from a sequence of labels."""
     if isinstance(text, tuple):
         labels = text
-    elif isinstance(text, (list,)):
+    elif isinstance(text, list):
         labels = tuple(text)
-    else:
+    elif isinstance(text, (str, bytes, bytearray)):
         if isinstance(text, str):
             text = text.encode()
         if text.endswith(b"."):
             text = text[:-1]
         labels = tuple(text.split(b".")) if text else ()
+    else:
+        raise DnsEncodeError("a name is text or a sequence of labels")
     total = 1
     out = []
     for label in labels:
         if isinstance(label, str):
             label = label.encode()
+        elif not isinstance(label, (bytes, bytearray)):
+            raise DnsEncodeError("a label is text or bytes")
         if not 0 < len(label) < 64:
             raise DnsEncodeError("label length")
         total += len(label) + 1
