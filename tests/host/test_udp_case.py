@@ -9,23 +9,20 @@ Everything runs inside a network namespace this test creates (loopback only) and
 process runs under ``timeout`` and is stopped by PID.  Needs root and ``ip netns``: skipped otherwise.
 """
 
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 
 from casekit import Authority
-from test_udp_pase import RUNTIMES, _result, _stop, netns  # noqa: F401  (the namespace fixture)
+from test_udp_pase import PORT, SECONDS, Responder, netns, run_initiator  # noqa: F401  (the namespace fixture)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join("tests", "host", "udp_case_peer.py")
-SECONDS = 30
-PORT = 5540
 DEVICE = 0x1111
 CONTROLLER = 0x2222
 CAT = 0x00040001
+NO_SHARED_TRUST_ROOTS = 1
+INVALID_PARAMETER = 2
 
 
 @pytest.fixture(scope="module")
@@ -45,50 +42,20 @@ def creds(tmp_path_factory):
     return str(d)
 
 
-def _command(ns, runtime, *args):
-    return ["timeout", "-k", "2", str(SECONDS + 10), "ip", "netns", "exec", ns, RUNTIMES[runtime], SCRIPT] + [
-        str(a) for a in args] + [str(SECONDS)]
-
-
-class Responder:
-    """The MicroPython responder process, serving ``handshakes`` handshakes and ``echoes`` ECHOs."""
-
-    def __init__(self, ns, creds, store, handshakes, echoes):
-        self.proc = subprocess.Popen(_command(ns, "micropython", "responder", PORT, creds, store, handshakes, echoes),
-                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lines = []
-        while True:  # bounded: the responder's own limit and `timeout`
-            line = self.proc.stdout.readline()
-            lines.append(line)
-            if not line or line.startswith("READY"):
-                break
-        assert line.strip() == "READY %d" % PORT, "".join(lines) + self.proc.stderr.read()
-        events = [json.loads(x[len("EVENT "):]) for x in lines if x.startswith("EVENT ")]
-        self.restored = [e["records"] for e in events if e["event"] == "restored"][0]
-
-    def finish(self):
-        try:
-            out, err = self.proc.communicate(timeout=SECONDS + 20)
-        finally:
-            _stop(self.proc)
-        r = _result(out)
-        assert self.proc.returncode == 0 and r["ok"], out + err
-        assert r["runtime"] == "micropython" and r["send_errors"] == 0
-        return r
+def _responder(ns, creds, store, handshakes, echoes):
+    """The MicroPython responder, serving ``handshakes`` handshakes and ``echoes`` ECHOs."""
+    r = Responder(ns, "micropython", SCRIPT, PORT, creds, store, handshakes, echoes, SECONDS)
+    r.restored = [e["records"] for e in r.events if e["event"] == "restored"][0]
+    return r
 
 
 def _initiator(ns, creds, store, mode):
-    done = subprocess.run(_command(ns, "cpython", "initiator", "::1", PORT, creds, store, mode), cwd=ROOT,
-                          capture_output=True, text=True, timeout=SECONDS + 20)
-    i = _result(done.stdout)
-    assert done.returncode == 0 and i["ok"], done.stdout + done.stderr
-    assert i["runtime"] == "cpython" and i["send_errors"] == 0
-    return i
+    return run_initiator(ns, "cpython", SCRIPT, "::1", PORT, creds, store, mode, SECONDS)
 
 
 def test_full_then_resumed_then_resumed_after_a_responder_restart(netns, creds, tmp_path):
     dev_store, ctl_store = str(tmp_path / "dev"), str(tmp_path / "ctl")
-    r = Responder(netns, creds, dev_store, 2, 2)
+    r = _responder(netns, creds, dev_store, 2, 2)
     assert r.restored == 0
     first = _initiator(netns, creds, ctl_store, "normal")
     second = _initiator(netns, creds, ctl_store, "normal")
@@ -97,7 +64,7 @@ def test_full_then_resumed_then_resumed_after_a_responder_restart(netns, creds, 
     assert rr["handshakes"] == 2 and rr["echoes"] == 2 and rr["records"] == 1
     assert first["records"] == second["records"] == 1
     # A new responder process over the same storage: the record comes back from its files.
-    r = Responder(netns, creds, dev_store, 1, 1)
+    r = _responder(netns, creds, dev_store, 1, 1)
     assert r.restored == 1
     third = _initiator(netns, creds, ctl_store, "normal")
     r.finish()
@@ -106,26 +73,26 @@ def test_full_then_resumed_then_resumed_after_a_responder_restart(netns, creds, 
 
 def test_bad_mic_and_unknown_resumption_id_fall_back_to_full_case(netns, creds, tmp_path):
     dev_store, ctl_store = str(tmp_path / "dev"), str(tmp_path / "ctl")
-    r = Responder(netns, creds, dev_store, 2, 2)
+    r = _responder(netns, creds, dev_store, 2, 2)
     assert _initiator(netns, creds, ctl_store, "full")["outcome"] == "new"
     bad = _initiator(netns, creds, ctl_store, "bad-mic")  # offers the record with a spoiled secret
     r.finish()
     assert bad["outcome"] == "new"
     # A responder that never saw this controller (empty storage): the offered id is unknown.
-    r = Responder(netns, creds, str(tmp_path / "fresh"), 1, 1)
+    r = _responder(netns, creds, str(tmp_path / "fresh"), 1, 1)
     unknown = _initiator(netns, creds, ctl_store, "normal")
     r.finish()
     assert unknown["outcome"] == "new"
 
 
 def test_wrong_fabric_and_untrusted_root_are_refused(netns, creds, tmp_path):
-    r = Responder(netns, creds, str(tmp_path / "dev"), 2, 0)
+    r = _responder(netns, creds, str(tmp_path / "dev"), 2, 0)
     wrong = _initiator(netns, creds, str(tmp_path / "a"), "wrong-fabric")
     untrusted = _initiator(netns, creds, str(tmp_path / "b"), "untrusted-root")
     rr = r.finish()
-    assert (wrong["outcome"], wrong["status"]) == ("failed", 1)  # NoSharedTrustRoots
-    assert (untrusted["outcome"], untrusted["status"]) == ("failed", 2)  # InvalidParameter, after Sigma3
-    assert rr["records"] == 0 and rr["echoes"] == 0
+    assert (wrong["outcome"], wrong["status"]) == ("failed", NO_SHARED_TRUST_ROOTS)
+    assert (untrusted["outcome"], untrusted["status"]) == ("failed", INVALID_PARAMETER)  # after Sigma3
+    assert rr["records"] == 0 and rr["echoes"] == 0 and rr["outcomes"] == ["failed", "failed"]
 
 
 if __name__ == "__main__":
