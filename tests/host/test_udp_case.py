@@ -2,8 +2,8 @@
 (``udp_case_peer.py``), with the certificates of one test fabric written by this test.  Full CASE then an
 encrypted ECHO; resumption (Sigma2_Resume) on the next connection; resumption after the responder process
 restarted (its records restored from its storage directory); a bad resumption MIC and an unknown resumption
-id falling back to full CASE; a wrong fabric (NoSharedTrustRoots) and a NOC from an untrusted root
-(InvalidParameter).
+id falling back to full CASE; a wrong fabric (NoSharedTrustRoots), a NOC from an untrusted root, Sigma1 and
+Sigma3 tampered with on the way and a replayed Sigma1 (InvalidParameter, no session).
 
 Everything runs inside a network namespace this test creates (loopback only) and deletes afterwards; every
 process runs under ``timeout`` and is stopped by PID.  Needs root and ``ip netns``: skipped otherwise.
@@ -93,6 +93,22 @@ def test_wrong_fabric_and_untrusted_root_are_refused(netns, creds, tmp_path):
     assert (wrong["outcome"], wrong["status"]) == ("failed", NO_SHARED_TRUST_ROOTS)
     assert (untrusted["outcome"], untrusted["status"]) == ("failed", INVALID_PARAMETER)  # after Sigma3
     assert rr["records"] == 0 and rr["echoes"] == 0 and rr["outcomes"] == ["failed", "failed"]
+
+
+def test_tampered_sigma1_and_sigma3_and_a_replayed_sigma1_make_no_session(netns, creds, tmp_path):
+    r = _responder(netns, creds, str(tmp_path / "dev"), 4, 1)
+    sigma1 = _initiator(netns, creds, str(tmp_path / "a"), "tamper-sigma1")  # its ephemeral key off the curve
+    sigma3 = _initiator(netns, creds, str(tmp_path / "b"), "tamper-sigma3")  # encrypted3 fails its MIC
+    # A full handshake, then its Sigma1 again: the device answers Sigma2 (it cannot tell), but only the
+    # holder of the first ephemeral key could read it, so no second session comes of it.
+    replay = _initiator(netns, creds, str(tmp_path / "c"), "replay-sigma1")
+    rr = r.finish()
+    assert (sigma1["outcome"], sigma1["status"]) == ("failed", INVALID_PARAMETER)
+    assert (sigma3["outcome"], sigma3["status"]) == ("failed", INVALID_PARAMETER)
+    assert replay["outcomes"] == ["new", "failed"] and replay["status"] == INVALID_PARAMETER
+    assert rr["outcomes"] == ["failed", "failed", "new", "failed"] and rr["echoes"] == 1 and rr["records"] == 1
+    assert rr["errors"] == ["InvalidPointError", "AuthenticationError", "CasePeerStatusError"]
+    assert replay["errors"] == ["AuthenticationError"]  # Sigma2 under another ephemeral key
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """PASE over real UDP between the two ports' loops (CPython): a MicroPython responder with a CPython
 initiator over IPv6, then a CPython responder with a MicroPython initiator over IPv4 into the responder's
 dual-stack socket.  Each side then sends one encrypted ECHO over the PASE session and checks the reply
-(``udp_pase_peer.py``).
+(``udp_pase_peer.py``).  A wrong passcode fails on both sides and the right one pairs afterwards.
 
 Everything runs inside a network namespace this test creates (loopback only) and deletes afterwards; every
 process runs under ``timeout`` and is stopped by PID.  Needs root and ``ip netns``: skipped otherwise.
@@ -22,6 +22,7 @@ SCRIPT = os.path.join("tests", "host", "udp_pase_peer.py")
 RUNTIMES = {"micropython": os.path.join(ROOT, ".venv", "bin", "micropython"), "cpython": sys.executable}
 SECONDS = 30  # each side's own limit; `timeout` kills at SECONDS + 10
 PORT = 5540
+PASSCODE = 20202021
 
 if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("timeout") is None:
     pytest.skip("needs root, `ip netns` and `timeout` (runs the peers in a network namespace)", allow_module_level=True)
@@ -114,6 +115,7 @@ def _run_pair(ns, responder_runtime, initiator_runtime, host):
     i = run_initiator(ns, initiator_runtime, SCRIPT, host, PORT, SECONDS)
     elapsed = time.monotonic() - start
     r = responder.finish()
+    assert i["outcome"] == r["outcome"] == "established" and r["failures"] == 0
     # PASE (5 messages, 3 standalone acks) and the two ECHOs (2 messages, 2 acks) at least; more only if a
     # loaded machine made MRP retransmit.  Loopback loses nothing: each side got all the other sent.
     assert i["sent"] + r["sent"] >= 16 and i["received"] == r["sent"] and r["received"] == i["sent"]
@@ -129,6 +131,17 @@ def test_micropython_responder_cpython_initiator_over_ipv6(netns):
 def test_cpython_responder_micropython_initiator_over_ipv4_dual_stack(netns):
     i, r, elapsed = _run_pair(netns, "cpython", "micropython", "127.0.0.1")
     assert i["pase_ms"] is not None and elapsed < SECONDS
+
+
+def test_a_wrong_passcode_fails_on_both_sides_then_the_right_one_pairs(netns):
+    responder = Responder(netns, "micropython", SCRIPT, PORT, SECONDS, "--failures", 1)
+    wrong = run_initiator(netns, "cpython", SCRIPT, "::1", PORT, SECONDS, "--passcode", PASSCODE + 1)
+    right = run_initiator(netns, "cpython", SCRIPT, "::1", PORT, SECONDS)
+    r = responder.finish()
+    # The initiator finds cB wrong and says InvalidParameter; no session, no ECHO.
+    assert (wrong["outcome"], wrong["status"], wrong["echo_ms"]) == ("failed", 2, None)
+    assert right["outcome"] == r["outcome"] == "established" and right["echo_ms"] is not None
+    assert r["failures"] == 1 and r["echoes"] == 1
 
 
 if __name__ == "__main__":
