@@ -22,8 +22,11 @@ run: setup
 test: setup setup-interop
 	tools/test.sh all
 
-test-cpython test-mp test-mpy test-host test-interop: setup
+test-cpython test-mp test-mpy test-host: setup
 	tools/test.sh $(@:test-%=%)
+
+test-interop: setup-interop
+	tools/test.sh interop
 
 bench: setup
 	$(BIN)/python tools/bench.py
