@@ -32,6 +32,8 @@ def main(names):
         module = __import__(modname)
 
         def emit(name, value, unit, **extra):
+            if value is None:
+                return  # a figure this runtime cannot measure (heap figures need gc.mem_alloc: MicroPython)
             record = {"name": name, "runtime": benchlib.RUNTIME, "value": value, "unit": unit}
             record.update(extra)
             print(json.dumps(record))
