@@ -30,17 +30,32 @@ def run(cmd, env=None):
     return lines
 
 
+_NOT_PARAMS = ("name", "runtime", "value", "unit", "note")
+
+
+def _value(value):
+    if isinstance(value, float):
+        return ("%.3g" % value) if abs(value) < 100 else ("%.0f" % value)
+    return "" if value is None else str(value)
+
+
 def markdown(path):
-    rows = [json.loads(x) for x in open(path) if x.startswith("{")]
-    out = ["| name | runtime | value | unit | extra |", "|---|---|---|---|---|"]
-    for r in rows:
-        extra = ", ".join(
-            k + "=" + str(v) for k, v in r.items() if k not in ("name", "runtime", "value", "unit")
-        )
-        value = r.get("value")
-        if isinstance(value, float):
-            value = ("%.3g" % value) if abs(value) < 100 else ("%.0f" % value)
-        out.append("| %s | %s | %s | %s | %s |" % (r["name"], r["runtime"], value, r.get("unit", ""), extra))
+    """The figures side by side: one row per figure (name and its parameters), a column per runtime."""
+    rows = {}
+    for line in open(path):
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if "error" in r:
+            continue
+        params = ", ".join(k + "=" + str(r[k]) for k in sorted(r)  # sorted: MicroPython's dicts keep no order
+                           if k not in _NOT_PARAMS and len(str(r[k])) <= 32)  # long texts are diagnostics
+        row = rows.setdefault((r["name"], params), {"unit": r.get("unit", ""), "note": r.get("note", "")})
+        row[r["runtime"]] = r.get("value")
+    out = ["| figure | parameters | CPython | MicroPython | unit |", "|---|---|---|---|---|"]
+    for (name, params), row in rows.items():
+        out.append("| %s | %s | %s | %s | %s |" % (name, params, _value(row.get("cpython")),
+                                                 _value(row.get("micropython")), row["unit"]))
     return "\n".join(out)
 
 
@@ -57,9 +72,9 @@ def main(argv):
         env["MICROMATTER_LIB"] = "build/x64"
     lines += run([os.path.join(BIN, "micropython"), "tests/bench/run.py"] + names, env=env)
     os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    lines += run([sys.executable, "tools/build", "x64", "xtensawin", "rv32imc"])
     with open(os.path.join(ROOT, "build", "bench.jsonl"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    subprocess.run([sys.executable, "tools/build", "x64", "xtensawin", "rv32imc"], cwd=ROOT)
 
 
 if __name__ == "__main__":
