@@ -3,6 +3,7 @@ against our responder over exchanges, MRP and the session cores on a fake wire a
 slow crypto; resumption; encrypted messages on the new sessions; a lost Sigma2; Busy; a vanished initiator
 freeing the responder; failures releasing the reserved session ids."""
 
+from micromatter.exchange import DeliveryFailed
 from micromatter.securechannel import status
 from micromatter.securechannel.case import CaseResponder, CaseStateError, CaseTimeoutError
 from micromatter.securechannel.dispatch import CaseEstablished, CaseFailed, SecureChannelError
@@ -155,6 +156,31 @@ def test_a_vanished_initiator_frees_the_responder():
     assert cf.is_initiator and not _establishing(ctl)
     _clean(dev)
     _clean(ctl)
+
+
+def test_an_initiator_gone_after_sigma1_frees_the_responder_when_its_exchange_closes():
+    dev, ctl, wire = _setup()
+    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > 1  # only Sigma1 gets in
+    lines = quiet()
+    try:
+        _connect(ctl, wire, 10000, resume=False)
+    finally:
+        loud()
+    # dev's Sigma2 was never acknowledged: MRP gave up (5 sends, 7 s at most) and with the exchange the
+    # handshake went, long before its 30 s deadline.
+    (gone,) = dev.of(DeliveryFailed)
+    (f,) = dev.of(CaseFailed)
+    assert isinstance(f.error, CaseStateError) and f.status is None and f.peer == "ctl" and not f.is_initiator
+    assert not dev.case.in_progress() and dev.case.next_deadline() is None and not _establishing(dev)
+    # Another initiator is served at once instead of being told Busy until the deadline.
+    other = Node("ctl2", 3)
+    other.fabric = authority().fabric(0x3333)
+    wire.nodes["ctl2"] = other
+    wire.drop = None
+    other.channel.start_case("dev", other.fabric, DEVICE, wire.now)
+    wire.take(other)
+    wire.run(until=wire.now + 5000)
+    assert len(other.of(CaseEstablished)) == 1 and len(dev.of(CaseEstablished)) == 1 and not other.of(CaseFailed)
 
 
 def test_the_responder_deadline_frees_a_stalled_handshake():
