@@ -502,6 +502,15 @@ def test_abort_drops_the_handshake_of_that_peer_at_once():
     r.on_message("A", PBKDF_PARAM_REQUEST, request(), 0)
     (last,) = r.abort("A").events
     assert last.window_closed and r.state == LOCKED
+    # The initiator's exchange closing under it fails it once, nothing sent; not started, nothing to abort.
+    assert not initiator().abort().events
+    i = initiator()
+    i.start(0)
+    out = i.abort()
+    (failed,) = out.events
+    assert isinstance(failed.error, PaseStateError) and failed.status is None and out.opcode is None
+    assert failed.local_session_id == 0x77 and i.next_deadline() is None and not i.abort().events
+    assert i.on_message(PBKDF_PARAM_RESPONSE, b"", 1).opcode is None  # over: a late message is ignored
 
 
 def test_attempt_limit_locks_pase_until_the_window_reopens():
