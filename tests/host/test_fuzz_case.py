@@ -11,7 +11,8 @@ cases it ran.
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from casekit import Authority, Side, run
+from casekit import Authority, Side
+from handshakekit import run
 from fuzzlib import batch, count, mutate, mutation, reporter
 from micromatter.errors import TlvError
 from micromatter.securechannel import case, opcodes, session_params, status

@@ -23,10 +23,11 @@ from micromatter.securechannel.case import (
 )
 from micromatter.securechannel.opcodes import SIGMA1, SIGMA2, SIGMA2_RESUME, SIGMA3, STATUS_REPORT
 from micromatter.securechannel.sigma import Sigma1, Sigma2Resume
-from micromatter.securechannel.status import BUSY, INVALID_PARAMETER, NO_SHARED_TRUST_ROOTS, SUCCESS, StatusReport
+from micromatter.securechannel.status import BUSY, INVALID_PARAMETER, NO_SHARED_TRUST_ROOTS, SUCCESS
 from micromatter.session.params import SessionParameters
 from micromatter.storage import MemoryStorage
-from casekit import Authority, Side, events, run
+from casekit import Authority, Side
+from handshakekit import events, report_of, run
 from sessionkit import write_message
 from support import port, raises, unhex
 
@@ -61,11 +62,6 @@ def failed(outputs):
     found = [e for e in events(outputs) if isinstance(e, Failed)]
     assert len(found) == 1, events(outputs)
     return found[0]
-
-
-def report_of(out):
-    assert out.opcode == STATUS_REPORT
-    return StatusReport.decode(out.payload)
 
 
 def handshake(device, controller, now=0, resume=True, **kwargs):

@@ -44,6 +44,7 @@ from micromatter.session.errors import SessionBusyError
 from micromatter.session.params import SessionParameters
 from micromatter.session.secure import derive_session_keys
 from micromatter.tlv import TlvDuplicateTagError, TlvWriter, encode
+from handshakekit import events, report_of, run
 from sessionkit import Clockless
 from support import Rng, port, raises, unhex
 
@@ -87,38 +88,6 @@ def responder(seed=1, ids=None, **kwargs):
 
 def initiator(passcode=PASSCODE, seed=2, session_id=0x77, **kwargs):
     return PaseInitiator(Clockless(seed), passcode, session_id, **kwargs)
-
-
-def run(i, r, peer="A", now=0, tamper=None):
-    """Drive a whole handshake; ``tamper(opcode, payload)`` may rewrite messages in transit.
-    Returns (responder outputs, initiator outputs)."""
-    out = i.start(now)
-    i_outs = [out]
-    r_outs = []
-    for _ in range(6):
-        if out.opcode is None:
-            break
-        payload = out.payload if tamper is None else tamper(out.opcode, out.payload)
-        reply = r.on_message(peer, out.opcode, payload, now)
-        r_outs.append(reply)
-        if reply.opcode is None:
-            break
-        payload = reply.payload if tamper is None else tamper(reply.opcode, reply.payload)
-        out = i.on_message(reply.opcode, payload, now)
-        i_outs.append(out)
-    return r_outs, i_outs
-
-
-def events(outputs):
-    found = []
-    for out in outputs:
-        found.extend(out.events)
-    return found
-
-
-def report_of(out):
-    assert out.opcode == STATUS_REPORT
-    return StatusReport.decode(out.payload)
 
 
 def flip(data, index):
