@@ -36,19 +36,9 @@ from micromatter.compat import const
 from micromatter.errors import MatterError, ProtocolError
 from micromatter.fabric import Fabric
 from micromatter.securechannel import status
-from micromatter.securechannel.handshake import (  # noqa: F401 (Output and the shared states are CASE's API)
-    DONE,
-    FAILED,
-    IDLE,
-    WAIT_STATUS,
-    Established,
-    Failed,
-    Initiator,
-    Output,
-    Responder,
-    check_int,
-    digest,
-)
+from micromatter.securechannel.handshake import DONE, FAILED, IDLE, WAIT_STATUS  # noqa: F401 (initiator states)
+from micromatter.securechannel.handshake import Established, Failed, Initiator, Output, Responder  # noqa: F401 (API)
+from micromatter.securechannel.handshake import check_int, digest
 from micromatter.securechannel.opcodes import SIGMA1, SIGMA2, SIGMA2_RESUME, SIGMA3, STATUS_REPORT
 from micromatter.securechannel.sigma import (
     RANDOM_LENGTH,

@@ -24,20 +24,9 @@ per handshake, and after 20 failed handshakes it refuses PASE (InvalidParameter)
 from micromatter.compat import const
 from micromatter.crypto import spake2p
 from micromatter.errors import MatterError, ProtocolError
-from micromatter.securechannel.handshake import (  # noqa: F401 (Output and the shared states are PASE's API)
-    DONE,
-    FAILED,
-    IDLE,
-    WAIT_STATUS,
-    Established,
-    Failed,
-    Initiator,
-    Output,
-    Responder,
-    check_int,
-    check_time,
-    digest,
-)
+from micromatter.securechannel.handshake import DONE, FAILED, IDLE, WAIT_STATUS  # noqa: F401 (initiator states)
+from micromatter.securechannel.handshake import Established, Failed, Initiator, Output, Responder  # noqa: F401 (API)
+from micromatter.securechannel.handshake import check_int, check_time, digest
 from micromatter.securechannel.opcodes import PAKE1, PAKE2, PAKE3, PBKDF_PARAM_REQUEST, PBKDF_PARAM_RESPONSE
 from micromatter.securechannel.pase_messages import (
     DEFAULT_PASSCODE_ID,
