@@ -1,8 +1,9 @@
 """Helpers for the PASE and CASE tests (both runtimes): a driver running a whole handshake between an
-initiator and a responder machine, and what to read from their outputs."""
+initiator and a responder machine, what to read from their outputs, and a pool of session ids."""
 
 from micromatter.securechannel.opcodes import STATUS_REPORT
 from micromatter.securechannel.status import StatusReport
+from micromatter.session.errors import SessionBusyError
 
 
 def run(i, r, peer="A", now=0, tamper=None, trace=None):
@@ -41,3 +42,22 @@ def report_of(out):
     """The StatusReport an output sends (it must send one)."""
     assert out.opcode == STATUS_REPORT
     return StatusReport.decode(out.payload)
+
+
+class Ids:
+    """Session ids as the session core hands them out: a fixed pool, SessionBusyError when empty."""
+
+    def __init__(self, capacity=2, first=0x100):
+        self.free = list(range(first, first + capacity))
+        self.used = []
+
+    def allocate(self, now_ms):
+        if not self.free:
+            raise SessionBusyError("no free session")
+        sid = self.free.pop(0)
+        self.used.append(sid)
+        return sid
+
+    def release(self, sid):
+        self.used.remove(sid)  # a double or unknown release fails the test (ValueError)
+        self.free.append(sid)

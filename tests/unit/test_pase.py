@@ -40,11 +40,10 @@ from micromatter.securechannel.pase_messages import (
     PbkdfParamResponse,
 )
 from micromatter.securechannel.status import StatusReport, StatusReportError
-from micromatter.session.errors import SessionBusyError
 from micromatter.session.params import SessionParameters
 from micromatter.session.secure import derive_session_keys
 from micromatter.tlv import TlvDuplicateTagError, TlvWriter, encode
-from handshakekit import events, report_of, run
+from handshakekit import Ids, events, report_of, run
 from sessionkit import Clockless
 from support import Rng, port, raises, unhex
 
@@ -59,25 +58,6 @@ def verifier():
     if not _verifier:
         _verifier.append(spake2p.PasscodeVerifier.from_passcode(port().crypto, PASSCODE, SALT, ITERATIONS))
     return _verifier[0]
-
-
-class Ids:
-    """Session ids as the session core hands them out: a fixed pool, SessionBusyError when empty."""
-
-    def __init__(self, capacity=2, first=0x100):
-        self.free = list(range(first, first + capacity))
-        self.used = []
-
-    def allocate(self, now_ms):
-        if not self.free:
-            raise SessionBusyError("no free session")
-        sid = self.free.pop(0)
-        self.used.append(sid)
-        return sid
-
-    def release(self, sid):
-        self.used.remove(sid)  # a double or unknown release fails the test (ValueError)
-        self.free.append(sid)
 
 
 def responder(seed=1, ids=None, **kwargs):
