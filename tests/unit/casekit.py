@@ -1,5 +1,5 @@
-"""Helpers for the CASE tests (both runtimes): test fabrics with real certificates, session managers, and a
-driver that runs a handshake between our initiator and our responder."""
+"""Helpers for the CASE tests (both runtimes): test fabrics with real certificates and session managers (the
+handshake driver is ``handshakekit``)."""
 
 from micromatter.certs import issue
 from micromatter.fabric import Fabric
@@ -73,35 +73,3 @@ class Side:
     def initiator(self, fabric, peer_node_id, now=0, **kwargs):
         sid = self.sessions.get_next_available_session_id(now, fabric, peer_node_id)
         return CaseInitiator(self.ctx, self.sessions, fabric, peer_node_id, sid, **kwargs)
-
-
-def run(i, r, peer="A", now=0, tamper=None, trace=None):
-    """Drive a handshake between initiator ``i`` and responder ``r`` (a ``CaseResponder``);
-    ``tamper(opcode, payload)`` may rewrite messages in transit; ``trace`` collects (side, opcode, payload).
-    Returns (responder outputs, initiator outputs)."""
-    out = i.start(now)
-    i_outs = [out]
-    r_outs = []
-    for _ in range(6):
-        if out.opcode is None:
-            break
-        payload = out.payload if tamper is None else tamper(out.opcode, out.payload)
-        if trace is not None:
-            trace.append(("i", out.opcode, payload))
-        reply = r.on_message(peer, out.opcode, payload, now)
-        r_outs.append(reply)
-        if reply.opcode is None:
-            break
-        payload = reply.payload if tamper is None else tamper(reply.opcode, reply.payload)
-        if trace is not None:
-            trace.append(("r", reply.opcode, payload))
-        out = i.on_message(reply.opcode, payload, now)
-        i_outs.append(out)
-    return r_outs, i_outs
-
-
-def events(outputs):
-    found = []
-    for out in outputs:
-        found.extend(out.events)
-    return found

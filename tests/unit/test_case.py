@@ -3,7 +3,7 @@ resumed handshakes, the sessions they make talking to each other, records in the
 (and after a restart), resumption fallbacks, untrusted roots, wrong fabrics, tampered and replayed messages,
 Busy, timeouts and out-of-order messages, with a fake clock."""
 
-from micromatter.errors import CertificateError, MatterError
+from micromatter.errors import CertificateError, MatterError, StorageError
 from micromatter.securechannel import status
 from micromatter.securechannel.case import (
     LISTENING,
@@ -23,10 +23,11 @@ from micromatter.securechannel.case import (
 )
 from micromatter.securechannel.opcodes import SIGMA1, SIGMA2, SIGMA2_RESUME, SIGMA3, STATUS_REPORT
 from micromatter.securechannel.sigma import Sigma1, Sigma2Resume
-from micromatter.securechannel.status import BUSY, INVALID_PARAMETER, NO_SHARED_TRUST_ROOTS, SUCCESS, StatusReport
+from micromatter.securechannel.status import BUSY, INVALID_PARAMETER, NO_SHARED_TRUST_ROOTS, SUCCESS
 from micromatter.session.params import SessionParameters
 from micromatter.storage import MemoryStorage
-from casekit import Authority, Side, events, run
+from casekit import Authority, Side
+from handshakekit import events, report_of, run
 from sessionkit import write_message
 from support import port, raises, unhex
 
@@ -61,11 +62,6 @@ def failed(outputs):
     found = [e for e in events(outputs) if isinstance(e, Failed)]
     assert len(found) == 1, events(outputs)
     return found[0]
-
-
-def report_of(out):
-    assert out.opcode == STATUS_REPORT
-    return StatusReport.decode(out.payload)
 
 
 def handshake(device, controller, now=0, resume=True, **kwargs):
@@ -468,6 +464,33 @@ def test_abort_frees_the_handshake():
     assert isinstance(failed([r.abort("A")]).error, CaseStateError) and r.state == LISTENING
     assert device.sessions.get_session(sid) is None
     assert isinstance(failed([i.abort()]).error, CaseStateError)
+
+
+def test_a_sigma1_the_session_core_cannot_look_up_fails_cleanly():
+    device, controller = pair()
+    _, i_outs = run(controller.initiator(controller.fabrics[0], DEVICE), device.responder)
+    established(i_outs)  # both sides hold a record now: the next Sigma1 asks for resumption
+
+    class Broken:
+        """The session core, with a record store that fails to read."""
+
+        def __init__(self, sessions):
+            self.sessions = sessions
+
+        def __getattr__(self, attribute):
+            return getattr(self.sessions, attribute)
+
+        def find_resumption_record_by_id(self, resumption_id):
+            raise StorageError("record store unreadable")
+
+    r = CaseResponder(device.ctx, Broken(device.sessions), device.fabrics)
+    slots = bytes(device.sessions.secure.state)
+    i = controller.initiator(controller.fabrics[0], DEVICE)
+    reply = r.on_message("A", SIGMA1, i.start(0).payload, 0)
+    f = failed([reply])
+    assert isinstance(f.error, StorageError) and f.status == INVALID_PARAMETER and f.local_session_id == 0
+    assert report_of(reply).protocol_code == INVALID_PARAMETER and not r.in_progress() and r.state == LISTENING
+    assert bytes(device.sessions.secure.state) == slots  # no session id left reserved
 
 
 def test_out_of_order_and_unexpected_messages():

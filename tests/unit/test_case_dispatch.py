@@ -3,6 +3,7 @@ against our responder over exchanges, MRP and the session cores on a fake wire a
 slow crypto; resumption; encrypted messages on the new sessions; a lost Sigma2; Busy; a vanished initiator
 freeing the responder; failures releasing the reserved session ids."""
 
+from micromatter.exchange import DeliveryFailed
 from micromatter.securechannel import status
 from micromatter.securechannel.case import CaseResponder, CaseStateError, CaseTimeoutError
 from micromatter.securechannel.dispatch import CaseEstablished, CaseFailed, SecureChannelError
@@ -139,22 +140,46 @@ def test_a_second_initiator_is_told_busy_and_gets_in_afterwards():
     assert not _establishing(other) and not _establishing(dev)
 
 
-def test_a_vanished_initiator_frees_the_responder():
+def _vanishing_initiator(gets_in, until):
+    """A full handshake whose initiator sends nothing after its first ``gets_in`` messages, run to ``until``:
+    the responder has failed it and is free.  Returns (dev, ctl, wire, the responder's CaseFailed)."""
     dev, ctl, wire = _setup()
-    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > 2  # nothing after its ack
-    lines = quiet()
+    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > gets_in
+    quiet()
     try:
-        _connect(ctl, wire, 40000, resume=False)
+        _connect(ctl, wire, until, resume=False)
     finally:
         loud()
     (f,) = dev.of(CaseFailed)
-    assert not f.is_initiator and dev.case.state == 0 and f.status is None
-    assert f.peer == "ctl"
-    assert not _establishing(dev) and dev.sessions.sessions() == []
+    assert not f.is_initiator and f.status is None and f.peer == "ctl"
+    assert dev.case.state == 0 and not dev.case.in_progress() and not _establishing(dev)
+    return dev, ctl, wire, f
+
+
+def test_a_vanished_initiator_frees_the_responder():
+    dev, ctl, wire, f = _vanishing_initiator(2, 40000)  # Sigma1 and the ack of Sigma2, no Sigma3
+    assert dev.sessions.sessions() == []
     (cf,) = ctl.of(CaseFailed)
     assert cf.is_initiator and not _establishing(ctl)
     _clean(dev)
     _clean(ctl)
+
+
+def test_an_initiator_gone_after_sigma1_frees_the_responder_when_its_exchange_closes():
+    dev, ctl, wire, f = _vanishing_initiator(1, 10000)
+    # dev's Sigma2 was never acknowledged: MRP gave up (5 sends, 7 s at most) and with the exchange the
+    # handshake went, long before its 30 s deadline.
+    (gone,) = dev.of(DeliveryFailed)
+    assert isinstance(f.error, CaseStateError) and dev.case.next_deadline() is None
+    # Another initiator is served at once instead of being told Busy until the deadline.
+    other = Node("ctl2", 3)
+    other.fabric = authority().fabric(0x3333)
+    wire.nodes["ctl2"] = other
+    wire.drop = None
+    other.channel.start_case("dev", other.fabric, DEVICE, wire.now)
+    wire.take(other)
+    wire.run(until=wire.now + 5000)
+    assert len(other.of(CaseEstablished)) == 1 and len(dev.of(CaseEstablished)) == 1 and not other.of(CaseFailed)
 
 
 def test_the_responder_deadline_frees_a_stalled_handshake():

@@ -40,10 +40,10 @@ from micromatter.securechannel.pase_messages import (
     PbkdfParamResponse,
 )
 from micromatter.securechannel.status import StatusReport, StatusReportError
-from micromatter.session.errors import SessionBusyError
 from micromatter.session.params import SessionParameters
 from micromatter.session.secure import derive_session_keys
 from micromatter.tlv import TlvDuplicateTagError, TlvWriter, encode
+from handshakekit import Ids, events, report_of, run
 from sessionkit import Clockless
 from support import Rng, port, raises, unhex
 
@@ -60,25 +60,6 @@ def verifier():
     return _verifier[0]
 
 
-class Ids:
-    """Session ids as the session core hands them out: a fixed pool, SessionBusyError when empty."""
-
-    def __init__(self, capacity=2, first=0x100):
-        self.free = list(range(first, first + capacity))
-        self.used = []
-
-    def allocate(self, now_ms):
-        if not self.free:
-            raise SessionBusyError("no free session")
-        sid = self.free.pop(0)
-        self.used.append(sid)
-        return sid
-
-    def release(self, sid):
-        self.used.remove(sid)  # a double or unknown release fails the test (ValueError)
-        self.free.append(sid)
-
-
 def responder(seed=1, ids=None, **kwargs):
     r = PaseResponder(Clockless(seed), Ids() if ids is None else ids, verifier(), SALT, ITERATIONS, **kwargs)
     r.open_window(0)
@@ -87,38 +68,6 @@ def responder(seed=1, ids=None, **kwargs):
 
 def initiator(passcode=PASSCODE, seed=2, session_id=0x77, **kwargs):
     return PaseInitiator(Clockless(seed), passcode, session_id, **kwargs)
-
-
-def run(i, r, peer="A", now=0, tamper=None):
-    """Drive a whole handshake; ``tamper(opcode, payload)`` may rewrite messages in transit.
-    Returns (responder outputs, initiator outputs)."""
-    out = i.start(now)
-    i_outs = [out]
-    r_outs = []
-    for _ in range(6):
-        if out.opcode is None:
-            break
-        payload = out.payload if tamper is None else tamper(out.opcode, out.payload)
-        reply = r.on_message(peer, out.opcode, payload, now)
-        r_outs.append(reply)
-        if reply.opcode is None:
-            break
-        payload = reply.payload if tamper is None else tamper(reply.opcode, reply.payload)
-        out = i.on_message(reply.opcode, payload, now)
-        i_outs.append(out)
-    return r_outs, i_outs
-
-
-def events(outputs):
-    found = []
-    for out in outputs:
-        found.extend(out.events)
-    return found
-
-
-def report_of(out):
-    assert out.opcode == STATUS_REPORT
-    return StatusReport.decode(out.payload)
 
 
 def flip(data, index):
@@ -502,6 +451,15 @@ def test_abort_drops_the_handshake_of_that_peer_at_once():
     r.on_message("A", PBKDF_PARAM_REQUEST, request(), 0)
     (last,) = r.abort("A").events
     assert last.window_closed and r.state == LOCKED
+    # The initiator's exchange closing under it fails it once, nothing sent; not started, nothing to abort.
+    assert not initiator().abort().events
+    i = initiator()
+    i.start(0)
+    out = i.abort()
+    (failed,) = out.events
+    assert isinstance(failed.error, PaseStateError) and failed.status is None and out.opcode is None
+    assert failed.local_session_id == 0x77 and i.next_deadline() is None and not i.abort().events
+    assert i.on_message(PBKDF_PARAM_RESPONSE, b"", 1).opcode is None  # over: a late message is ignored
 
 
 def test_attempt_limit_locks_pase_until_the_window_reopens():

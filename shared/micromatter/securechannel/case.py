@@ -23,11 +23,12 @@ Sigma2, never an error.  Every success leaves a record with a new resumption id 
 flash-backed store: the responder after Sigma3 (full) or the initiator's Success (resumed), the initiator on
 the responder's Success (full) or after Sigma2_Resume verified (resumed).
 
-The machines follow ``pase``: they take payloads and ``now_ms`` and return a ``pase.Output`` (at most one
-message, and ``Established``/``Failed`` events).  The responder runs one handshake at a time: another Sigma1
-meanwhile, or a full session table, is answered Busy with a wait time; a handshake that stalls for
-``timeout_ms`` is dropped and its reserved session id freed.  Bad input fails the handshake with
-InvalidParameter (NoSharedTrustRoots when no fabric matches the destination id); nothing escapes.
+The machines are ``handshake.Responder``/``Initiator``, like PASE's: they take payloads and ``now_ms`` and
+return an ``Output`` (at most one message, and ``Established``/``Failed`` events).  The responder runs one
+handshake at a time: another Sigma1 meanwhile, or a full session table, is answered Busy with a wait time; a
+handshake that stalls for ``timeout_ms`` or loses its exchange is dropped and its reserved session id freed.
+Bad input fails the handshake with InvalidParameter (NoSharedTrustRoots when no fabric matches the
+destination id); nothing escapes.
 """
 
 from micromatter.certs import chain
@@ -35,8 +36,10 @@ from micromatter.compat import const
 from micromatter.errors import MatterError, ProtocolError
 from micromatter.fabric import Fabric
 from micromatter.securechannel import status
-from micromatter.securechannel.opcodes import SIGMA1, SIGMA2, SIGMA2_RESUME, SIGMA3, STATUS_REPORT, name
-from micromatter.securechannel.pase import Output
+from micromatter.securechannel.handshake import DONE, FAILED, IDLE, WAIT_STATUS  # noqa: F401 (initiator states)
+from micromatter.securechannel.handshake import Established, Failed, Initiator, Output, Responder  # noqa: F401 (API)
+from micromatter.securechannel.handshake import check_int, digest
+from micromatter.securechannel.opcodes import SIGMA1, SIGMA2, SIGMA2_RESUME, SIGMA3, STATUS_REPORT
 from micromatter.securechannel.sigma import (
     RANDOM_LENGTH,
     RESUMPTION_ID_LENGTH,
@@ -47,8 +50,7 @@ from micromatter.securechannel.sigma import (
     TbeData,
     tbs_data,
 )
-from micromatter.securechannel.status import BUSY, INVALID_PARAMETER, NO_SHARED_TRUST_ROOTS, SUCCESS, StatusReport
-from micromatter.session.params import SessionParameters
+from micromatter.securechannel.status import NO_SHARED_TRUST_ROOTS, SUCCESS
 from micromatter.session.resumption import ResumptionRecord
 
 # The SDK waits up to 30 s ("expected high processing time") for each Sigma step of a peer; a stalled
@@ -71,12 +73,8 @@ LISTENING = const(0)
 WAIT_SIGMA3 = const(1)
 WAIT_RESUME_STATUS = const(2)  # Sigma2_Resume sent; the session is made on the initiator's Success
 
-# Initiator states.
-IDLE = const(0)
-WAIT_SIGMA2 = const(1)  # Sigma2 or Sigma2_Resume
-WAIT_STATUS = const(2)
-DONE = const(3)
-FAILED = const(4)
+# Initiator states (with handshake's IDLE, WAIT_STATUS, DONE, FAILED).
+WAIT_SIGMA2 = const(4)  # Sigma2 or Sigma2_Resume
 
 
 class CaseError(ProtocolError):
@@ -111,52 +109,7 @@ class CaseArgumentError(CaseError):
     """An argument from the local caller (not the peer) is out of range or of the wrong type."""
 
 
-class Established:
-    """The handshake succeeded: what ``SessionManager.create_secure_session`` needs (``create_session``
-    passes it on).  ``resumption_id`` is the one the new record holds."""
-
-    def __init__(self, peer, is_initiator, local_session_id, peer_session_id, fabric, peer_node_id, peer_cats,
-                 shared_secret, salt, is_resumption, peer_parameters, resumption_id):
-        self.peer = peer
-        self.is_initiator = is_initiator
-        self.local_session_id = local_session_id
-        self.peer_session_id = peer_session_id
-        self.fabric = fabric
-        self.peer_node_id = peer_node_id
-        self.peer_cats = peer_cats
-        self.shared_secret = shared_secret
-        self.salt = salt
-        self.is_resumption = is_resumption
-        self.peer_parameters = peer_parameters  # SessionParameters, or None if the peer sent none
-        self.resumption_id = resumption_id
-
-    def create_session(self, sessions, now_ms, close_callback=None, subscription_changed_callback=None):
-        """Make the secure session in ``sessions`` (the ``SessionManager``) and return it."""
-        return sessions.create_secure_session(
-            self.local_session_id, self.fabric, self.peer_node_id, self.peer_session_id, self.shared_secret,
-            self.salt, self.is_initiator, self.is_resumption, close_callback=close_callback,
-            subscription_changed_callback=subscription_changed_callback, peer_session_parameters=self.peer_parameters,
-            peer_cats=self.peer_cats, now_ms=now_ms)
-
-    def __repr__(self):
-        return "<Established %s %s session %d, peer 0x%x session %d>" % (
-            "initiator" if self.is_initiator else "responder", "resumed" if self.is_resumption else "new",
-            self.local_session_id, self.peer_node_id, self.peer_session_id)
-
-
-class Failed:
-    """The handshake failed: ``error`` says why (an exception instance), ``status`` is the secure-channel
-    protocol code sent or received (None after a timeout); ``busy_wait_ms`` when the responder was Busy."""
-
-    def __init__(self, peer, status_code, error, local_session_id, busy_wait_ms=None):
-        self.peer = peer
-        self.status = status_code
-        self.error = error
-        self.local_session_id = local_session_id
-        self.busy_wait_ms = busy_wait_ms
-
-    def __repr__(self):
-        return "<Failed status=%r %s: %s>" % (self.status, type(self.error).__name__, self.error)
+_ERRORS = (CaseStateError, CaseTimeoutError, CasePeerStatusError, CaseArgumentError)  # as the machines name them
 
 
 # --- derivations (Matter Core spec, CASE) --------------------------------------------------------------
@@ -184,45 +137,8 @@ def _check_resume_mic(crypto, shared_secret, initiator_random, resumption_id, in
     crypto.aes_ccm(key).decrypt(nonce, b"", mic)
 
 
-def _transcript(crypto, *messages):
-    h = crypto.sha256()
-    for m in messages:
-        h.update(m)
-    return h.digest()
-
-
 def _sigma_key(crypto, shared_secret, salt, info):
     return crypto.aes_ccm(crypto.hkdf_sha256(shared_secret, salt, info, KEY_LENGTH))
-
-
-def _check_int(value, what, low, high):
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or value > high:
-        raise CaseArgumentError("%s must be an int %d..%d" % (what, low, high))
-    return value
-
-
-def _check_time(now_ms):
-    return _check_int(now_ms, "now_ms", 0, 1 << 62)
-
-
-def _check_context(context):
-    if getattr(context, "crypto", None) is None or not callable(getattr(context, "random_bytes", None)):
-        raise CaseArgumentError("context must provide crypto and random_bytes (a Port)")
-
-
-def _payload(payload):
-    """A private copy of the message payload (the glue may reuse its receive buffer)."""
-    if not isinstance(payload, (bytes, bytearray, memoryview)):
-        raise CaseArgumentError("payload must be bytes-like")
-    return bytes(payload)
-
-
-def _parameters(value):
-    if value is None:
-        return SessionParameters()
-    if not isinstance(value, SessionParameters):
-        raise CaseArgumentError("parameters must be SessionParameters")
-    return value
 
 
 def _check_sessions(sessions, names):
@@ -231,11 +147,10 @@ def _check_sessions(sessions, names):
             raise CaseArgumentError("sessions must provide " + n + " (a SessionManager)")
 
 
-def _release(sessions, session_id):
-    try:
-        sessions.remove_session(session_id)
-    except MatterError:  # evicted meanwhile: nothing left to free
-        pass
+def _check_clock(certificate_time):
+    if certificate_time is not None and not callable(certificate_time):
+        raise CaseArgumentError("certificate_time must be callable")
+    return certificate_time
 
 
 def _validate_peer(crypto, fabric, tbe, eph_keys, certificate_time):
@@ -255,37 +170,35 @@ def _sign_tbe(crypto, creds, sender_eph, receiver_eph, resumption_id):
     return TbeData(creds.noc, creds.icac, signature, resumption_id).encode()
 
 
-class CaseResponder:
+def _save_record(sessions, event):
+    """The peer's record with the new resumption id (replacing its previous one), written to flash."""
+    sessions.save_resumption_record(ResumptionRecord(
+        event.fabric, event.peer_node_id, event.resumption_id, event.shared_secret, event.peer_parameters,
+        event.peer_cats))
+
+
+class CaseResponder(Responder):
     """The device side.  ``context`` gives ``crypto`` and ``random_bytes`` (a ``Port``); ``sessions`` is
     the ``SessionManager`` (session ids, resumption records); ``fabrics`` any iterable of ``Fabric``s,
     read at each Sigma1 (those with ``credentials`` take part); ``parameters`` are ours (sent in Sigma2 and
     Sigma2_Resume).  ``certificate_time()``, if given, returns the Matter-epoch seconds known to have
     passed (or None): peer certificates that expired before it are refused."""
 
+    FIRST = SIGMA1
+    StateError, TimeoutError, PeerStatusError, ArgumentError = _ERRORS
+
     def __init__(self, context, sessions, fabrics, parameters=None, timeout_ms=HANDSHAKE_TIMEOUT_MS,
                  busy_wait_ms=BUSY_WAIT_MS, certificate_time=None):
-        _check_context(context)
         _check_sessions(sessions, ("get_next_available_session_id", "remove_session",
                                    "find_resumption_record_by_id", "save_resumption_record"))
-        self.crypto = context.crypto
-        self._random_bytes = context.random_bytes
+        Responder.__init__(self, context, parameters, timeout_ms, busy_wait_ms)
         self.sessions = sessions
         self.fabrics = fabrics
-        self.parameters = _parameters(parameters)
-        self.timeout_ms = _check_int(timeout_ms, "timeout_ms", 1, 0x7FFFFFFF)
-        self.busy_wait_ms = _check_int(busy_wait_ms, "busy_wait_ms", 0, 0xFFFF)
-        if certificate_time is not None and not callable(certificate_time):
-            raise CaseArgumentError("certificate_time must be callable")
-        self.certificate_time = certificate_time
-        self.state = LISTENING
-        self._clear()
+        self.certificate_time = _check_clock(certificate_time)
 
     def _clear(self):
-        self.peer = None
-        self.deadline = None
-        self.local_session_id = 0
-        self.peer_session_id = 0
-        self.peer_parameters = None
+        Responder._clear(self)
+        self.state = LISTENING
         self.fabric = None
         self._secret = None
         self._ipk = None
@@ -297,63 +210,14 @@ class CaseResponder:
         self._record = None  # the record being resumed
         self._old_resumption_id = None
 
-    # --- time --------------------------------------------------------------------------------------
+    def _awaited(self):
+        return SIGMA3 if self.state == WAIT_SIGMA3 else STATUS_REPORT
 
-    def in_progress(self):
-        return self.state != LISTENING
+    def _free(self, session_id):
+        self.sessions.remove_session(session_id)
 
-    def next_deadline(self):
-        """When ``on_timer`` must run next (ms), or None."""
-        return self.deadline if self.in_progress() else None
-
-    def on_timer(self, now_ms):
-        _check_time(now_ms)
-        out = Output()
-        self._expire(now_ms, out)
-        return out
-
-    def _expire(self, now_ms, out):
-        if self.in_progress() and now_ms >= self.deadline:
-            self._fail(out, CaseTimeoutError("no %s before the deadline" % (
-                "Sigma3" if self.state == WAIT_SIGMA3 else "StatusReport")), None, False)
-
-    def abort(self, peer):
-        """The handshake with ``peer`` lost its exchange (MRP gave up, the exchange timed out): drop it and
-        free its session id.  Nothing to send; an ``Output`` with the ``Failed`` event if there was one."""
-        out = Output()
-        if self.in_progress() and peer == self.peer:
-            self._fail(out, CaseStateError("the handshake's exchange closed"), None, False)
-        return out
-
-    # --- messages ------------------------------------------------------------------------------------
-
-    def on_message(self, peer, opcode, payload, now_ms):
-        """Handle one secure-channel message from ``peer`` (the glue's token for an initiator's exchange,
-        compared with ==)."""
-        _check_time(now_ms)
-        _check_int(opcode, "opcode", 0, 0xFF)
-        payload = _payload(payload)
-        out = Output()
-        self._expire(now_ms, out)
-        if self.in_progress() and peer == self.peer:
-            self._continue(opcode, payload, now_ms, out)
-        elif opcode == STATUS_REPORT:
-            pass  # a report for no handshake of ours: never answer a report with a report
-        elif opcode == SIGMA1 and self.in_progress():
-            out._report(status.busy(self.busy_wait_ms))
-        elif opcode == SIGMA1:
-            self._start(peer, payload, now_ms, out)
-        else:  # Sigma3 (or another CASE message) for a handshake we do not have
-            out._report(status.secure_channel(INVALID_PARAMETER))
-        return out
-
-    def _start(self, peer, payload, now_ms, out):
-        self.peer = peer
-        try:
-            sigma1 = Sigma1.decode(payload)
-        except MatterError as e:
-            self._fail(out, e, INVALID_PARAMETER, True)
-            return
+    def _start(self, payload, now_ms, out):
+        sigma1 = Sigma1.decode(payload)
         record = self._resumable(sigma1)
         if record is not None:
             fabric, peer_node_id = self._live_fabric(record.fabric), record.peer_node_id
@@ -362,30 +226,17 @@ class CaseResponder:
             if fabric is None:
                 self._fail(out, CaseNoFabricError("no fabric matches the destination id"), NO_SHARED_TRUST_ROOTS, True)
                 return
-        try:
-            session_id = self.sessions.get_next_available_session_id(now_ms, fabric, peer_node_id)
-        except MatterError as e:  # no room: not a failed handshake, the peer may retry
-            self.peer = None
-            if getattr(e, "status", None) == BUSY:
-                out._report(status.busy(self.busy_wait_ms))
-            else:
-                out._report(status.secure_channel(INVALID_PARAMETER))
+        if not self._reserve(out, now_ms, self.sessions.get_next_available_session_id, fabric, peer_node_id):
             return
-        _check_int(session_id, "allocated session id", 1, 0xFFFF)
-        self.local_session_id = session_id
         self.peer_session_id = sigma1.initiator_session_id
         self.peer_parameters = sigma1.initiator_session_params
         self.fabric = fabric
         self._random = sigma1.initiator_random
         self._resumption_id = bytes(self._random_bytes(RESUMPTION_ID_LENGTH))
-        self.deadline = now_ms + self.timeout_ms
-        try:
-            if record is not None:
-                self._send_sigma2_resume(sigma1, record, out)
-            else:
-                self._send_sigma2(sigma1, payload, out)
-        except MatterError as e:  # the initiator's ephemeral key is not a curve point
-            self._fail(out, e, INVALID_PARAMETER, True)
+        if record is not None:
+            self._send_sigma2_resume(sigma1, record, out)
+        else:
+            self._send_sigma2(sigma1, payload, out)  # an initiator eph key off the curve fails here
 
     def _resumable(self, sigma1):
         """The record a resumption Sigma1 names, if its fabric is still ours and the MIC verifies."""
@@ -437,7 +288,7 @@ class CaseResponder:
         self._eph_keys = (sigma1.initiator_eph_pub_key, public)
         random = bytes(self._random_bytes(RANDOM_LENGTH))
         tbe = _sign_tbe(crypto, creds, public, sigma1.initiator_eph_pub_key, self._resumption_id)
-        salt = self._ipk + random + public + _transcript(crypto, payload)
+        salt = self._ipk + random + public + digest(crypto, payload)
         encrypted = _sigma_key(crypto, self._secret, salt, SIGMA2_INFO).encrypt(SIGMA2_NONCE, b"", tbe)
         sigma2 = Sigma2(random, self.local_session_id, public, encrypted, self.parameters).encode()
         self._sigma1 = payload
@@ -445,113 +296,66 @@ class CaseResponder:
         self.state = WAIT_SIGMA3
         out._send(SIGMA2, sigma2)
 
-    def _continue(self, opcode, payload, now_ms, out):
-        try:
-            if opcode == STATUS_REPORT:
-                report = StatusReport.decode(payload)
-                if self.state == WAIT_RESUME_STATUS and report.is_success():
-                    self._finish_resumption(out)
-                else:
-                    self._fail(out, CasePeerStatusError(report), report.protocol_code, False)
-            elif opcode == SIGMA3 and self.state == WAIT_SIGMA3:
-                self._finish(payload, out)
-            else:
-                raise CaseStateError("%s while waiting for %s" % (
-                    name(opcode), "Sigma3" if self.state == WAIT_SIGMA3 else "StatusReport"))
-        except MatterError as e:  # a status report that does not parse ends the handshake unanswered
-            send = opcode != STATUS_REPORT
-            self._fail(out, e, INVALID_PARAMETER if send else None, send)
-
-    def _finish(self, payload, out):
+    def _step(self, opcode, payload, now_ms, out):
+        if opcode != SIGMA3 or self.state != WAIT_SIGMA3:
+            return False
         crypto = self.crypto
         sigma3 = Sigma3.decode(payload)
-        key = _sigma_key(crypto, self._secret, self._ipk + _transcript(crypto, self._sigma1, self._sigma2),
-                         SIGMA3_INFO)
+        key = _sigma_key(crypto, self._secret, self._ipk + digest(crypto, self._sigma1, self._sigma2), SIGMA3_INFO)
         tbe = TbeData.decode(key.decrypt(SIGMA3_NONCE, b"", sigma3.encrypted3), False)
         identity = _validate_peer(crypto, self.fabric, tbe, self._eph_keys, self.certificate_time)
-        salt = self._ipk + _transcript(crypto, self._sigma1, self._sigma2, payload)
-        event = Established(self.peer, False, self.local_session_id, self.peer_session_id, self.fabric,
-                            identity.node_id, tuple(identity.cats), self._secret, salt, False, self.peer_parameters,
-                            self._resumption_id)
-        self._save(event)
-        self._clear()
-        self.state = LISTENING
-        out._report(status.secure_channel(SUCCESS))
-        out.events.append(event)
+        salt = self._ipk + digest(crypto, self._sigma1, self._sigma2, payload)
+        self._finish(out, identity.node_id, tuple(identity.cats), self._secret, salt, False, self.peer_parameters)
+        return True
 
-    def _finish_resumption(self, out):
+    def _peer_succeeded(self, out):
+        """The initiator's Success to our Sigma2_Resume: the resumed session is up."""
+        if self.state != WAIT_RESUME_STATUS:
+            return False
         record = self._record
-        event = Established(self.peer, False, self.local_session_id, self.peer_session_id, self.fabric,
-                            record.peer_node_id, record.peer_cats, record.shared_secret,
-                            self._random + self._old_resumption_id, True,
-                            self.peer_parameters or record.session_parameters, self._resumption_id)
-        self._save(event)
-        self._clear()
-        self.state = LISTENING
-        out.events.append(event)
+        self._finish(out, record.peer_node_id, record.peer_cats, record.shared_secret,
+                     self._random + self._old_resumption_id, True, self.peer_parameters or record.session_parameters)
+        return True
 
-    def _save(self, event):
-        """The peer's record with the new resumption id (replacing its previous one), written to flash."""
-        self.sessions.save_resumption_record(ResumptionRecord(
-            event.fabric, event.peer_node_id, event.resumption_id, event.shared_secret, event.peer_parameters,
-            event.peer_cats))
-
-    def _fail(self, out, error, status_code, send):
-        """End the handshake: free its session id, answer ``status_code`` if ``send``."""
-        event = Failed(self.peer, status_code, error, self.local_session_id)
-        if self.local_session_id:
-            _release(self.sessions, self.local_session_id)
-        self._clear()
-        self.state = LISTENING
-        if send:
-            out._report(status.secure_channel(status_code))
-        out.events.append(event)
+    def _finish(self, out, peer_node_id, peer_cats, secret, salt, is_resumption, peer_parameters):
+        """Save the peer's record and end with ``Established`` (a full handshake also answers Success)."""
+        event = Established(self.peer, False, self.local_session_id, self.peer_session_id, secret, peer_parameters,
+                            self.fabric, peer_node_id, peer_cats, salt, is_resumption, self._resumption_id)
+        _save_record(self.sessions, event)
+        self._succeed(out, event, not is_resumption)
 
 
-class CaseInitiator:
+class CaseInitiator(Initiator):
     """The controller side, for one handshake to ``peer_node_id`` on ``fabric`` (a ``Fabric`` with
     ``credentials``).  ``local_session_id`` is reserved by the caller (``sessions``, the
     ``SessionManager``, which also holds the resumption records).  ``resume``: try the peer's record if
     there is one."""
 
+    StateError, TimeoutError, PeerStatusError, ArgumentError = _ERRORS
+
     def __init__(self, context, sessions, fabric, peer_node_id, local_session_id, parameters=None, resume=True,
                  timeout_ms=HANDSHAKE_TIMEOUT_MS, certificate_time=None):
-        _check_context(context)
+        Initiator.__init__(self, context, local_session_id, parameters, timeout_ms)
         _check_sessions(sessions, ("find_resumption_record_by_node_id", "save_resumption_record"))
         if not isinstance(fabric, Fabric) or fabric.credentials is None or fabric.operational_ipk is None:
             raise CaseArgumentError("fabric must be a Fabric with operational credentials and IPK")
-        self.crypto = context.crypto
-        self._random_bytes = context.random_bytes
         self.sessions = sessions
         self.fabric = fabric
-        self.peer_node_id = _check_int(peer_node_id, "peer_node_id", 1, 0xFFFFFFEFFFFFFFFF)
-        self.local_session_id = _check_int(local_session_id, "local_session_id", 1, 0xFFFF)
-        self.parameters = _parameters(parameters)
+        self.peer_node_id = check_int(peer_node_id, "peer_node_id", 1, 0xFFFFFFEFFFFFFFFF, CaseArgumentError)
         self.resume = bool(resume)
-        self.timeout_ms = _check_int(timeout_ms, "timeout_ms", 1, 0x7FFFFFFF)
-        if certificate_time is not None and not callable(certificate_time):
-            raise CaseArgumentError("certificate_time must be callable")
-        self.certificate_time = certificate_time
-        self.state = IDLE
-        self.deadline = None
-        self.peer_session_id = 0
-        self.peer_parameters = None
+        self.certificate_time = _check_clock(certificate_time)
         self.record = None  # the record offered for resumption
         self._random = None
         self._private = None
         self._public = None
         self._sigma1 = None
-        self._sigma3 = None
         self._secret = None
         self._salt = None
         self._resumption_id = None
         self._peer_cats = ()
 
-    def start(self, now_ms):
-        """The Sigma1 that opens the handshake (asking for resumption if a record is there)."""
-        _check_time(now_ms)
-        if self.state != IDLE:
-            raise CaseStateError("the handshake was already started")
+    def _first(self, now_ms, out):
+        """Sigma1, asking for resumption if a record is there."""
         crypto = self.crypto
         f = self.fabric
         self._random = bytes(self._random_bytes(RANDOM_LENGTH))
@@ -570,53 +374,17 @@ class CaseInitiator:
         self._sigma1 = Sigma1(self._random, self.local_session_id, dest, self._public, self.parameters, rid,
                               mic).encode()
         self.state = WAIT_SIGMA2
-        self.deadline = now_ms + self.timeout_ms
-        out = Output()
         out._send(SIGMA1, self._sigma1)
-        return out
 
-    def next_deadline(self):
-        return self.deadline if self.state == WAIT_SIGMA2 or self.state == WAIT_STATUS else None
-
-    def on_timer(self, now_ms):
-        _check_time(now_ms)
-        out = Output()
-        if self.next_deadline() is not None and now_ms >= self.deadline:
-            self._fail(out, CaseTimeoutError("the responder did not answer in time"), None, False)
-        return out
-
-    def abort(self):
-        """The handshake's exchange closed under it: fail (nothing to send)."""
-        out = Output()
-        if self.next_deadline() is not None:
-            self._fail(out, CaseStateError("the handshake's exchange closed"), None, False)
-        return out
-
-    def on_message(self, opcode, payload, now_ms):
-        """Handle one secure-channel message from the responder (on the handshake's exchange)."""
-        _check_int(opcode, "opcode", 0, 0xFF)
-        payload = _payload(payload)
-        out = self.on_timer(now_ms)
-        if self.next_deadline() is None:  # not started, finished, or just timed out: nothing to answer
-            return out
-        try:
-            if opcode == STATUS_REPORT:
-                report = StatusReport.decode(payload)
-                if self.state == WAIT_STATUS and report.is_success():
-                    self._established(out, False, self._salt)
-                else:
-                    self._fail(out, CasePeerStatusError(report), report.protocol_code, False, report.busy_wait_ms)
-            elif opcode == SIGMA2 and self.state == WAIT_SIGMA2:
-                self._on_sigma2(payload, out)
-                self.deadline = now_ms + self.timeout_ms
-            elif opcode == SIGMA2_RESUME and self.state == WAIT_SIGMA2 and self.record is not None:
-                self._on_sigma2_resume(payload, out)
-            else:
-                raise CaseStateError("unexpected %s" % name(opcode))
-        except MatterError as e:  # a status report that does not parse ends the handshake unanswered
-            send = opcode != STATUS_REPORT
-            self._fail(out, e, INVALID_PARAMETER if send else None, send)
-        return out
+    def _step(self, opcode, payload, now_ms, out):
+        if opcode == SIGMA2 and self.state == WAIT_SIGMA2:
+            self._on_sigma2(payload, out)
+            self.deadline = now_ms + self.timeout_ms
+        elif opcode == SIGMA2_RESUME and self.state == WAIT_SIGMA2 and self.record is not None:
+            self._on_sigma2_resume(payload, out)
+        else:
+            return False
+        return True
 
     def _on_sigma2(self, payload, out):
         crypto = self.crypto
@@ -625,17 +393,17 @@ class CaseInitiator:
         sigma2 = Sigma2.decode(payload)
         secret = bytes(crypto.ecdh(self._private, sigma2.responder_eph_pub_key))
         ipk = f.operational_ipk
-        salt = ipk + sigma2.responder_random + sigma2.responder_eph_pub_key + _transcript(crypto, self._sigma1)
+        salt = ipk + sigma2.responder_random + sigma2.responder_eph_pub_key + digest(crypto, self._sigma1)
         key = _sigma_key(crypto, secret, salt, SIGMA2_INFO)
         tbe = TbeData.decode(key.decrypt(SIGMA2_NONCE, b"", sigma2.encrypted2), True)
         identity = _validate_peer(crypto, f, tbe, (sigma2.responder_eph_pub_key, self._public), self.certificate_time)
         if identity.node_id != self.peer_node_id:
             raise CaseIdentityError("the responder is node 0x%x, not 0x%x" % (identity.node_id, self.peer_node_id))
         tbe3 = _sign_tbe(crypto, creds, self._public, sigma2.responder_eph_pub_key, None)
-        key3 = _sigma_key(crypto, secret, ipk + _transcript(crypto, self._sigma1, payload), SIGMA3_INFO)
+        key3 = _sigma_key(crypto, secret, ipk + digest(crypto, self._sigma1, payload), SIGMA3_INFO)
         sigma3 = Sigma3(key3.encrypt(SIGMA3_NONCE, b"", tbe3)).encode()
         self._secret = secret
-        self._salt = ipk + _transcript(crypto, self._sigma1, payload, sigma3)
+        self._salt = ipk + digest(crypto, self._sigma1, payload, sigma3)
         self._resumption_id = tbe.resumption_id
         self._peer_cats = tuple(identity.cats)
         self.peer_session_id = sigma2.responder_session_id
@@ -650,26 +418,21 @@ class CaseInitiator:
         _check_resume_mic(self.crypto, record.shared_secret, self._random, resume.resumption_id, SIGMA2_RESUME_INFO,
                           RESUME2_NONCE, resume.sigma2_resume_mic)
         self._secret = record.shared_secret
+        self._salt = self._random + record.resumption_id
         self._resumption_id = resume.resumption_id
         self._peer_cats = record.peer_cats
         self.peer_session_id = resume.responder_session_id
         self.peer_parameters = resume.responder_session_params or record.session_parameters
         out._report(status.secure_channel(SUCCESS))
-        self._established(out, True, self._random + record.resumption_id)
+        self._established(out, True)
 
-    def _established(self, out, is_resumption, salt):
-        self.state = DONE
-        event = Established(None, True, self.local_session_id, self.peer_session_id, self.fabric, self.peer_node_id,
-                            self._peer_cats, self._secret, salt, is_resumption, self.peer_parameters,
-                            self._resumption_id)
-        self.sessions.save_resumption_record(ResumptionRecord(
-            self.fabric, self.peer_node_id, self._resumption_id, self._secret, self.peer_parameters, self._peer_cats))
-        self._private = None
-        out.events.append(event)
+    def _established(self, out, is_resumption=False):
+        """The responder's Success (full), or Sigma2_Resume verified (resumed): save the record, done."""
+        event = Established(None, True, self.local_session_id, self.peer_session_id, self._secret,
+                            self.peer_parameters, self.fabric, self.peer_node_id, self._peer_cats, self._salt,
+                            is_resumption, self._resumption_id)
+        _save_record(self.sessions, event)
+        self._succeed(out, event)
 
-    def _fail(self, out, error, status_code, send, busy_wait_ms=None):
-        self.state = FAILED
+    def _forget(self):
         self._private = None
-        if send:
-            out._report(status.secure_channel(status_code))
-        out.events.append(Failed(None, status_code, error, self.local_session_id, busy_wait_ms))

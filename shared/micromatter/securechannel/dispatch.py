@@ -7,7 +7,9 @@
   handshake's glue, which gets every later message of it (Pake1, Pake3; Sigma3).  ``enable_pase`` plugs
   the ``PaseResponder`` (``micromatter.securechannel.pase``) in; its session ids come from the session core
   (``session_ids``: ``get_next_available_session_id`` / ``remove_session``), so a full table is answered
-  Busy with a wait time, as is a second commissioner while a handshake runs.
+  Busy with a wait time, as is a second commissioner while a handshake runs.  When a handshake's exchange
+  closes (MRP gave up, no reply in time) its glue calls the responder's ``abort`` (PASE and CASE alike), so
+  the responder is free at once rather than answering Busy until the handshake's deadline.
 - **Established** sessions are created through ``SessionManager.create_secure_session``; the unsecured
   session goes when the handshake's exchange is done (the exchange layer frees unsecured sessions no
   exchange uses, once the last report is acknowledged).  Events: ``PaseEstablished``, ``PaseFailed``.
@@ -25,9 +27,8 @@
   fresh unsecured session (the commissioner's side; tests and the host tool use it); ``start_case(peer,
   fabric, peer_node_id, now_ms)`` does the same with our ``CaseInitiator`` (resuming when a record exists).
 - **CASE.** ``enable_case`` plugs the ``CaseResponder`` (``micromatter.securechannel.case``) in; Sigma1 and
-  Sigma3 (Sigma2 on the initiator) are acked first and computed from ``on_timer``; a handshake whose
-  exchange closes (MRP gave up, no reply in time) is aborted at once, freeing the responder and its
-  reserved session id.  Events: ``CaseEstablished`` (``session``, ``is_resumption``), ``CaseFailed``.
+  Sigma3 (Sigma2 on the initiator) are acked first and computed from ``on_timer``.  Events:
+  ``CaseEstablished`` (``session``, ``is_resumption``), ``CaseFailed``.
 """
 
 from micromatter import log
@@ -254,10 +255,7 @@ class SecureChannel(ProtocolHandler):
     # --- sessions out of handshakes --------------------------------------------------------------
 
     def _create_pase_session(self, event, exchange, now_ms, on_closed):
-        session = self.sessions.create_secure_session(
-            event.local_session_id, None, 0, event.peer_session_id, event.shared_secret, event.salt,
-            event.is_initiator, False, peer_session_parameters=event.peer_parameters, close_callback=on_closed,
-            now_ms=now_ms)
+        session = event.create_session(self.sessions, now_ms, close_callback=on_closed)
         self.exchanges.set_peer_address(session, exchange.peer)
         return session
 
