@@ -1,13 +1,16 @@
 """CASE through the secure channel handler (micromatter.securechannel.dispatch) on both runtimes: our initiator
 against our responder over exchanges, MRP and the session cores on a fake wire and clock; the acks before
 slow crypto; resumption; encrypted messages on the new sessions; a lost Sigma2; Busy; a vanished initiator
-freeing the responder; failures releasing the reserved session ids."""
+freeing the responder; failures releasing the reserved session ids; retransmissions paced by the peer's
+announced intervals."""
 
 from micromatter.exchange import DeliveryFailed
+from micromatter.mrp import backoff_ms
 from micromatter.securechannel import status
 from micromatter.securechannel.case import CaseResponder, CaseStateError, CaseTimeoutError
 from micromatter.securechannel.dispatch import CaseEstablished, CaseFailed, SecureChannelError
 from micromatter.securechannel.opcodes import SIGMA1, SIGMA2, SIGMA2_RESUME, SIGMA3, STANDALONE_ACK, STATUS_REPORT
+from micromatter.session.params import SessionParameters
 from casekit import Authority
 from exchangekit import Node, Wire, ask, loud, quiet
 from support import raises
@@ -238,3 +241,26 @@ def test_enable_twice_and_too_many_initiators():
         loud()
     assert len(ctl.of(CaseFailed)) == 2 and not _establishing(ctl)
     _clean(ctl)
+
+
+def test_retransmissions_during_the_handshake_follow_the_peers_announced_intervals():
+    dev, ctl, wire = _setup()
+    dev.exchanges.mrp.jitter = lambda: 0
+    ctl.exchanges.mrp.jitter = lambda: 0
+    slow = SessionParameters(idle_interval_ms=5000, active_interval_ms=3000)
+    wire.drop = lambda e: e["src"] == "ctl" and len(wire.between("ctl", "dev")) > 1  # only Sigma1 gets in
+    quiet()
+    try:
+        ctl.channel.start_case("dev", ctl.fabric, DEVICE, 0, parameters=slow, peer_parameters=slow, resume=False)
+        wire.take(ctl)
+        wire.run(until=9000)
+    finally:
+        loud()
+    # The device heard the controller at 0: active, 3000 ms announced in Sigma1 (its ack, then Sigma2 twice).
+    sigma2 = [e["t"] for e in wire.between("dev", "ctl")][1:3]
+    assert sigma2 == [0, backoff_ms(3000, 1, 0)] == [0, 3300]
+    # The controller paces Sigma3 by the device's defaults (300 ms active) learned from Sigma2, not by the
+    # 3000 ms it was told to assume before.
+    sent = wire.between("ctl", "dev")  # Sigma1, the ack of Sigma2 (before the crypto), Sigma3, again...
+    sigma3 = [e["t"] for e in sent if e["length"] == sent[2]["length"]]
+    assert sigma3[1] - sigma3[0] == backoff_ms(300, 1, 0) == 330

@@ -2,33 +2,34 @@
 
 ``SecureChannel`` is the node's protocol handler for protocol 0, registered with the ``ExchangeManager``:
 
-- **Responders.** A handshake's first message (PBKDFParamRequest for PASE; Sigma1 for CASE, plugged in
-  with ``add_responder``) opens an exchange on an unsecured session; the exchange's ``context`` is the
-  handshake's glue, which gets every later message of it (Pake1, Pake3; Sigma3).  ``enable_pase`` plugs
-  the ``PaseResponder`` (``micromatter.securechannel.pase``) in; its session ids come from the session core
-  (``session_ids``: ``get_next_available_session_id`` / ``remove_session``), so a full table is answered
-  Busy with a wait time, as is a second commissioner while a handshake runs.  When a handshake's exchange
-  closes (MRP gave up, no reply in time) its glue calls the responder's ``abort`` (PASE and CASE alike), so
-  the responder is free at once rather than answering Busy until the handshake's deadline.
-- **Established** sessions are created through ``SessionManager.create_secure_session``; the unsecured
-  session goes when the handshake's exchange is done (the exchange layer frees unsecured sessions no
-  exchange uses, once the last report is acknowledged).  Events: ``PaseEstablished``, ``PaseFailed``.
-- **Slow crypto.** SPAKE2+ (Pake1 on the responder; PBKDFParamResponse and Pake2 on the initiator) takes
-  long on MicroPython, so the glue sends the standalone ack at once and ``defer``s the work: it runs from
-  ``on_timer`` right after the loop sent the ack (``next_deadline`` is 0 meanwhile), and the peer's
-  retransmission timer never fires.  CASE (Sigma1, Sigma3) uses the same ``defer``.
+- **Responders.** A handshake's first message (PBKDFParamRequest for PASE, ``enable_pase``; Sigma1 for
+  CASE, ``enable_case``; any opcode with ``add_responder``) opens an exchange on an unsecured session; the
+  exchange's ``context`` is the handshake's glue, which gets every later message of it (Pake1, Pake3;
+  Sigma3).  The PASE responder's session ids come from the session core (``session_ids``), so a full table
+  is answered Busy with a wait time, as is a second commissioner while a handshake runs.  When a
+  handshake's exchange closes (MRP gave up, no reply in time) its glue calls the machine's ``abort``, so a
+  responder is free at once rather than answering Busy until the handshake's deadline.
+- **Initiators.** ``start_pase(peer, passcode, now_ms)`` and ``start_case(peer, fabric, peer_node_id,
+  now_ms)`` run our ``PaseInitiator``/``CaseInitiator`` over an exchange of a fresh unsecured session (the
+  commissioner's side: tests and host tools), at most ``MAX_INITIATORS`` at once.
+- **One glue** for both handshakes and both roles (``_Glue``): the peer's MRP parameters pace the unsecured
+  session, an ``Established`` becomes a session (``Established.create_session``, the peer's address) and a
+  ``PaseEstablished``/``CaseEstablished`` event, a ``Failed`` a ``PaseFailed``/``CaseFailed`` (the
+  initiator gives back the id it reserved; a responder's machine does that itself), the machine's message
+  goes out on the exchange.  A session that cannot be made (its slot evicted meanwhile) fails the handshake
+  with Busy: the responder answers Busy instead of Success, the initiator sends nothing.  What differs per
+  handshake and role is a ``_Kind`` (names, events, slow opcodes); per role, how the machine is called.
+  The unsecured session goes when the handshake's exchange is done (the exchange layer frees unsecured
+  sessions no exchange uses, once the last report is acknowledged).
+- **Slow crypto** (SPAKE2+ and PBKDF2 for PASE, ECDH and signatures for CASE) takes long on MicroPython, so
+  the glue sends the standalone ack at once and ``defer``s the work: it runs from ``on_timer`` right after
+  the loop sent the ack (``next_deadline`` is 0 meanwhile), and the peer's retransmission timer never fires.
 - **CloseSession** from the peer (StatusReport, general Success, protocol 0, code CloseSession, on a secure
   session) removes that session and its exchanges: ``PeerClosedSession``.  Other unsolicited reports are
   acknowledged (MRP) and dropped.
 - **MsgCounterSyncReq/Rsp** exist only for group keys (spec 4.18: secured with the group key, C flag); this
   node holds no group keys and the session core drops control messages on unicast sessions, so one that
   arrives on a unicast session is not accepted: the exchange layer acknowledges it and drops it.
-- **Initiator side.** ``start_pase(peer, passcode, now_ms)`` runs our ``PaseInitiator`` over an exchange of a
-  fresh unsecured session (the commissioner's side; tests and the host tool use it); ``start_case(peer,
-  fabric, peer_node_id, now_ms)`` does the same with our ``CaseInitiator`` (resuming when a record exists).
-- **CASE.** ``enable_case`` plugs the ``CaseResponder`` (``micromatter.securechannel.case``) in; Sigma1 and
-  Sigma3 (Sigma2 on the initiator) are acked first and computed from ``on_timer``.  Events:
-  ``CaseEstablished`` (``session``, ``is_resumption``), ``CaseFailed``.
 """
 
 from micromatter import log
@@ -47,7 +48,8 @@ from micromatter.securechannel.opcodes import (
     PROTOCOL_ID,
     STATUS_REPORT,
 )
-from micromatter.securechannel.pase import Established, Failed, PaseInitiator
+from micromatter.securechannel.handshake import Established, Failed
+from micromatter.securechannel.pase import PaseInitiator
 from micromatter.securechannel.status import CLOSE_SESSION, GENERAL_SUCCESS, StatusReport, StatusReportError
 
 MAX_DEFERRED = const(4)  # slow steps waiting for the loop to send their ack first
@@ -60,8 +62,8 @@ class SecureChannelError(ProtocolError):
     """A secure channel operation was refused (too many handshakes, no responder for the opcode...)."""
 
 
-class PaseEstablished:
-    """A PASE session is up: ``session`` (a ``SecureSession``), its ``peer`` address, our role."""
+class HandshakeEstablished:
+    """A session is up: ``session`` (a ``SecureSession``), its ``peer`` address, our role."""
 
     def __init__(self, session, peer, is_initiator):
         self.session = session
@@ -69,12 +71,12 @@ class PaseEstablished:
         self.is_initiator = is_initiator
 
     def __repr__(self):
-        return "<PaseEstablished %r>" % self.session
+        return "<%s %r>" % (type(self).__name__, self.session)
 
 
-class PaseFailed:
-    """A PASE handshake failed: ``status`` (secure channel protocol code sent or received, or None),
-    ``error`` (why), ``busy_wait_ms`` (the responder was Busy), ``window_closed`` (attempt limit reached)."""
+class HandshakeFailed:
+    """A handshake failed: ``status`` (secure channel protocol code sent or received, or None), ``error``
+    (why), ``busy_wait_ms`` (the responder was Busy), ``window_closed`` (PASE: attempt limit reached)."""
 
     def __init__(self, peer, is_initiator, status_code, error, busy_wait_ms=None, window_closed=False):
         self.peer = peer
@@ -85,7 +87,34 @@ class PaseFailed:
         self.window_closed = window_closed
 
     def __repr__(self):
-        return "<PaseFailed status=%r %r>" % (self.status, self.error)
+        return "<%s status=%r %r>" % (type(self).__name__, self.status, self.error)
+
+
+class PaseEstablished(HandshakeEstablished):
+    """A PASE session is up."""
+
+    PROTOCOL = "PASE"
+
+
+class PaseFailed(HandshakeFailed):
+    """A PASE handshake failed."""
+
+
+class CaseEstablished(HandshakeEstablished):
+    """A CASE session is up (the session has the peer node id, CATs, fabric); ``is_resumption``."""
+
+    PROTOCOL = "CASE"
+
+    def __init__(self, session, peer, is_initiator):
+        HandshakeEstablished.__init__(self, session, peer, is_initiator)
+        self.is_resumption = session.is_resumption
+
+    def __repr__(self):
+        return "<CaseEstablished %s %r>" % ("resumed" if self.is_resumption else "new", self.session)
+
+
+class CaseFailed(HandshakeFailed):
+    """A CASE handshake failed (``window_closed`` is always False)."""
 
 
 class PeerClosedSession:
@@ -151,14 +180,14 @@ class SecureChannel(ProtocolHandler):
         if self.pase is not None:
             raise SecureChannelError("PASE is enabled already")
         self.pase = responder
-        self.add_responder(PBKDF_PARAM_REQUEST, _PaseResponderGlue(self, responder))
+        self.add_responder(PBKDF_PARAM_REQUEST, _ResponderGlue(self, responder, _PASE_RESPONDER))
 
     def enable_case(self, responder):
         """Answer CASE with ``responder``, a ``case.CaseResponder`` built on ``self.sessions``."""
         if self.case is not None:
             raise SecureChannelError("CASE is enabled already")
         self.case = responder
-        self.add_responder(SIGMA1, _CaseResponderGlue(self, responder))
+        self.add_responder(SIGMA1, _ResponderGlue(self, responder, _CASE_RESPONDER))
 
     # --- the exchange layer's calls ------------------------------------------------------------
 
@@ -252,13 +281,6 @@ class SecureChannel(ProtocolHandler):
             if d is not None and d <= now_ms:
                 glue.on_timer(now_ms)
 
-    # --- sessions out of handshakes --------------------------------------------------------------
-
-    def _create_pase_session(self, event, exchange, now_ms, on_closed):
-        session = event.create_session(self.sessions, now_ms, close_callback=on_closed)
-        self.exchanges.set_peer_address(session, exchange.peer)
-        return session
-
     # --- the initiator side ------------------------------------------------------------------------
 
     def start_pase(self, peer, passcode, now_ms, parameters=None, pbkdf_parameters=None, peer_parameters=None):
@@ -266,35 +288,20 @@ class SecureChannel(ProtocolHandler):
         as events.  ``parameters``: ours (SessionParameters); ``peer_parameters``: the device's MRP
         parameters if known (mDNS), for retransmissions before the handshake tells them.  Returns the
         handshake (``state``, ``session`` once established)."""
-        if len(self._initiators) >= MAX_INITIATORS:
-            raise SecureChannelError("%d handshakes already in progress" % MAX_INITIATORS)
-        sessions = self.sessions
-        unsecured = sessions.create_unsecure_session(is_initiator=True, session_parameters=peer_parameters,
-                                                     now_ms=now_ms)
-        session_id = 0
-        try:
-            session_id = sessions.get_next_available_session_id(now_ms)
-            machine = PaseInitiator(self.context, passcode, session_id, parameters, pbkdf_parameters)
-            glue = _PaseInitiatorGlue(self, machine, peer)
-            exchange = self.exchanges.open(unsecured, self, now_ms, peer)
-            exchange.context = glue
-            glue.exchange = exchange
-            out = machine.start(now_ms)
-            exchange.send(out.opcode, out.payload, now_ms, expect_reply=True, timeout_ms=machine.timeout_ms)
-        except Exception:
-            if session_id:
-                _release(sessions, session_id)
-            if unsecured.is_live():
-                sessions.remove_unsecure_session(unsecured)
-            raise
-        self._initiators.append(glue)
-        return glue
-
+        return self._start(peer, now_ms, peer_parameters, (), _PASE_INITIATOR, lambda session_id: PaseInitiator(
+            self.context, passcode, session_id, parameters, pbkdf_parameters))
 
     def start_case(self, peer, fabric, peer_node_id, now_ms, parameters=None, peer_parameters=None, resume=True):
         """Open CASE to node ``peer_node_id`` of ``fabric`` (a ``Fabric`` with credentials) at ``peer``,
         resuming from its record if there is one (``resume``); ``CaseEstablished``/``CaseFailed`` follow as
         events.  ``peer_parameters``: the node's MRP parameters if known (mDNS).  Returns the handshake."""
+        return self._start(peer, now_ms, peer_parameters, (fabric, peer_node_id), _CASE_INITIATOR,
+                           lambda session_id: case.CaseInitiator(self.context, self.sessions, fabric, peer_node_id,
+                                                                 session_id, parameters, resume))
+
+    def _start(self, peer, now_ms, peer_parameters, eviction_hint, kind, make):
+        """Our initiator ``make(local_session_id)`` over an exchange of a fresh unsecured session; everything
+        it reserved is given back if it cannot start."""
         if len(self._initiators) >= MAX_INITIATORS:
             raise SecureChannelError("%d handshakes already in progress" % MAX_INITIATORS)
         sessions = self.sessions
@@ -302,14 +309,13 @@ class SecureChannel(ProtocolHandler):
                                                      now_ms=now_ms)
         session_id = 0
         try:
-            session_id = sessions.get_next_available_session_id(now_ms, fabric, peer_node_id)
-            machine = case.CaseInitiator(self.context, sessions, fabric, peer_node_id, session_id, parameters, resume)
-            glue = _CaseInitiatorGlue(self, machine, peer)
+            session_id = sessions.get_next_available_session_id(now_ms, *eviction_hint)
+            glue = _InitiatorGlue(self, make(session_id), kind, peer)
             exchange = self.exchanges.open(unsecured, self, now_ms, peer)
             exchange.context = glue
-            glue.exchange = exchange
-            out = machine.start(now_ms)
-            exchange.send(out.opcode, out.payload, now_ms, expect_reply=True, timeout_ms=machine.timeout_ms)
+            glue.bind(exchange)
+            out = glue.machine.start(now_ms)
+            exchange.send(out.opcode, out.payload, now_ms, expect_reply=True, timeout_ms=glue.machine.timeout_ms)
         except Exception:
             if session_id:
                 _release(sessions, session_id)
@@ -326,13 +332,6 @@ def _earliest(best, d):
     return best
 
 
-def _use_peer_parameters(exchange, params):
-    """The peer's MRP parameters from its handshake message pace our retransmissions on the unsecured session."""
-    session = exchange.session
-    if params is not None and session is not None and session.is_live() and hasattr(session, "set_parameters"):
-        session.set_parameters(params)
-
-
 def _release(sessions, session_id):
     try:
         sessions.remove_session(session_id)
@@ -340,298 +339,151 @@ def _release(sessions, session_id):
         pass
 
 
-class _PaseResponderGlue:
-    """Binds the ``PaseResponder`` to its exchanges; the peer token is (unsecured session, exchange id)."""
+class _Kind:
+    """What tells the glue of one handshake and role apart: its name in the log, its events and the opcodes
+    whose step is slow crypto (acknowledged first, computed from the next ``on_timer``)."""
 
-    def __init__(self, channel, responder):
-        self.channel = channel
-        self.responder = responder
-        self.exchange = None  # the exchange of the handshake in progress
-        self.generation = -1
-        self.token = None
-
-    def on_message(self, exchange, opcode, payload, now_ms):
-        peer = (exchange.session, exchange.exchange_id)
-        if opcode == PAKE1:  # SPAKE2+ on our side: ack first, compute right after
-            data = bytes(payload)
-            self.channel.defer(exchange, lambda now: self._step(exchange, peer, opcode, data, now), now_ms)
-            return
-        self._step(exchange, peer, opcode, payload, now_ms)
-
-    def _step(self, exchange, peer, opcode, payload, now_ms):
-        responder = self.responder
-        out = responder.on_message(peer, opcode, payload, now_ms)
-        if responder.peer == peer:
-            self.exchange = exchange
-            self.generation = exchange.generation
-            self.token = peer
-            _use_peer_parameters(exchange, responder.peer_parameters)
-        self._apply(exchange, out, now_ms)
-
-    def _apply(self, exchange, out, now_ms):
-        channel = self.channel
-        opcode = out.opcode
-        payload = out.payload
-        reliable = out.reliable
-        for event in out.events:
-            if isinstance(event, Established):
-                try:
-                    session = channel._create_pase_session(event, exchange, now_ms, self._session_closed)
-                except MatterError as e:  # its slot was evicted meanwhile: the peer may retry
-                    log.warning(_TAG, "PASE established but no session: %r" % e)
-                    self.responder.session_closed()
-                    _release(channel.sessions, event.local_session_id)
-                    report = status.busy(channel.busy_wait_ms)
-                    opcode, payload, reliable = STATUS_REPORT, report.encode(), False
-                    channel.exchanges.emit(PaseFailed(exchange.peer, False, status.BUSY, e))
-                    continue
-                log.info(_TAG, "PASE session %d established" % session.id)
-                channel.exchanges.emit(PaseEstablished(session, exchange.peer, False))
-            elif isinstance(event, Failed):
-                log.info(_TAG, "PASE failed: %r" % event)
-                channel.exchanges.emit(PaseFailed(exchange.peer, False, event.status, event.error,
-                                                  event.busy_wait_ms, event.window_closed))
-        if not exchange.is_open:
-            return
-        if opcode is None:
-            exchange.close(now_ms)
-            return
-        final = opcode == STATUS_REPORT
-        exchange.send(opcode, payload, now_ms, expect_reply=not final, reliable=reliable,
-                      timeout_ms=self.responder.timeout_ms)
-
-    def _session_closed(self, session):
-        self.responder.session_closed()
-        self.channel.exchanges.session_closed(session)
-
-    def on_exchange_closed(self, exchange, reason):
-        if exchange is self.exchange and exchange.generation == self.generation:
-            self.exchange = None
-            out = self.responder.abort(self.token)
-            if out.events:
-                log.info(_TAG, "PASE exchange closed: %s" % REASON_NAMES[reason])
-                self._failed(out.events, exchange.peer)
-
-    def next_deadline(self):
-        return self.responder.next_deadline()
-
-    def on_timer(self, now_ms):
-        out = self.responder.on_timer(now_ms)
-        exchange = self.exchange
-        if out.events and exchange is not None and exchange.generation == self.generation:
-            self._apply(exchange, out, now_ms)
-        else:
-            self._failed(out.events, None)
-
-    def _failed(self, events, peer):
-        """The handshake ended without its exchange: only the events are left to hand on."""
-        for event in events:
-            if isinstance(event, Failed):
-                self.channel.exchanges.emit(PaseFailed(peer, False, event.status, event.error, event.busy_wait_ms,
-                                                       event.window_closed))
+    def __init__(self, established, failed, slow):
+        self.name = established.PROTOCOL
+        self.established = established
+        self.failed = failed
+        self.slow = slow
 
 
-class _PaseInitiatorGlue:
-    """Our ``PaseInitiator`` on its exchange: ``state`` is the machine's, ``session`` the result."""
+_PASE_RESPONDER = _Kind(PaseEstablished, PaseFailed, (PAKE1,))  # SPAKE2+
+_PASE_INITIATOR = _Kind(PaseEstablished, PaseFailed, (PBKDF_PARAM_RESPONSE, PAKE2))  # PBKDF2, SPAKE2+
+_CASE_RESPONDER = _Kind(CaseEstablished, CaseFailed, (SIGMA1, SIGMA3))  # ECDH, chain, signatures
+_CASE_INITIATOR = _Kind(CaseEstablished, CaseFailed, (SIGMA2,))
 
-    def __init__(self, channel, machine, peer):
+
+class _Glue:
+    """A handshake machine on its exchange: the slow steps deferred, its outputs turned into sessions,
+    events and the message sent.  ``exchange``/``generation``: the exchange of the handshake in progress."""
+
+    is_initiator = False
+
+    def __init__(self, channel, machine, kind):
         self.channel = channel
         self.machine = machine
-        self.peer = peer
+        self.kind = kind
         self.exchange = None
-        self.session = None
-        self.done = False
+        self.generation = -1
 
-    @property
-    def state(self):
-        return self.machine.state
+    def bind(self, exchange):
+        self.exchange = exchange
+        self.generation = exchange.generation
+
+    def _current(self):
+        """The handshake's exchange if it is still open, else None."""
+        exchange = self.exchange
+        if exchange is not None and exchange.generation == self.generation and exchange.is_open:
+            return exchange
+        return None
 
     def on_message(self, exchange, opcode, payload, now_ms):
-        if opcode == PBKDF_PARAM_RESPONSE or opcode == PAKE2:  # PBKDF2 and SPAKE2+: ack first
+        if opcode in self.kind.slow:
             data = bytes(payload)
             self.channel.defer(exchange, lambda now: self._step(exchange, opcode, data, now), now_ms)
             return
         self._step(exchange, opcode, payload, now_ms)
 
-    def _step(self, exchange, opcode, payload, now_ms):
-        out = self.machine.on_message(opcode, payload, now_ms)
-        _use_peer_parameters(exchange, self.machine.peer_parameters)
-        self._apply(exchange, out, now_ms)
-
-    def _apply(self, exchange, out, now_ms):
-        channel = self.channel
-        for event in out.events:
-            if isinstance(event, Established):
-                try:
-                    self.session = channel._create_pase_session(event, exchange, now_ms,
-                                                                channel.exchanges.session_closed)
-                except MatterError as e:
-                    self._failed(PaseFailed(self.peer, True, None, e))
-                    continue
-                self._finish()
-                channel.exchanges.emit(PaseEstablished(self.session, self.peer, True))
-            elif isinstance(event, Failed):
-                self._failed(PaseFailed(self.peer, True, event.status, event.error, event.busy_wait_ms))
-        if exchange is None or not exchange.is_open:
-            return
-        if out.opcode is None:
-            exchange.close(now_ms)
-            return
-        final = out.opcode == STATUS_REPORT
-        exchange.send(out.opcode, out.payload, now_ms, expect_reply=not final, reliable=out.reliable,
-                      timeout_ms=self.machine.timeout_ms)
-
-    def _finish(self):
-        self.done = True
-        if self in self.channel._initiators:
-            self.channel._initiators.remove(self)
-
-    def _failed(self, event):
-        if self.done:
-            return
-        self._finish()
-        _release(self.channel.sessions, self.machine.local_session_id)
-        log.info(_TAG, "PASE (initiator) failed: %r" % event)
-        self.channel.exchanges.emit(event)
-
-    def on_exchange_closed(self, exchange, reason):
-        if not self.done:
-            self._failed(PaseFailed(self.peer, True, None, SecureChannelError(
-                "the handshake's exchange closed: " + REASON_NAMES[reason])))
-
     def next_deadline(self):
-        return None if self.done else self.machine.next_deadline()
+        return self.machine.next_deadline()
 
     def on_timer(self, now_ms):
         out = self.machine.on_timer(now_ms)
-        exchange = self.exchange
-        self._apply(exchange if exchange is not None and exchange.context is self else None, out, now_ms)
+        if out.events:  # the deadline passed: the handshake failed
+            self._apply(self._current(), out, now_ms)
 
+    def _peer_parameters(self, exchange):
+        """The peer's MRP parameters from its handshake message pace our retransmissions on the unsecured
+        session."""
+        params = self.machine.peer_parameters
+        session = exchange.session
+        if params is not None and session is not None and session.is_live() and hasattr(session, "set_parameters"):
+            session.set_parameters(params)
 
-# --- CASE ------------------------------------------------------------------------------------------------
+    def _session_closed(self, session):
+        self.machine.session_closed()
+        self.channel.exchanges.session_closed(session)
 
-
-class CaseEstablished:
-    """A CASE session is up: ``session`` (a ``SecureSession``: peer node id, CATs, fabric), its ``peer``
-    address, our role and whether it was resumed."""
-
-    def __init__(self, session, peer, is_initiator):
-        self.session = session
-        self.peer = peer
-        self.is_initiator = is_initiator
-        self.is_resumption = session.is_resumption
-
-    def __repr__(self):
-        return "<CaseEstablished %s %r>" % ("resumed" if self.is_resumption else "new", self.session)
-
-
-class CaseFailed:
-    """A CASE handshake failed: ``status`` (secure channel protocol code sent or received, or None),
-    ``error`` (why), ``busy_wait_ms`` (the responder was Busy)."""
-
-    def __init__(self, peer, is_initiator, status_code, error, busy_wait_ms=None):
-        self.peer = peer
-        self.is_initiator = is_initiator
-        self.status = status_code
-        self.error = error
-        self.busy_wait_ms = busy_wait_ms
-
-    def __repr__(self):
-        return "<CaseFailed status=%r %r>" % (self.status, self.error)
-
-
-def _apply_case(channel, exchange, out, now_ms, timeout_ms, is_initiator, peer):
-    """Turn a CASE machine's output into sessions, events and the message on ``exchange`` (None: the exchange
-    is gone, only events).  Returns the session made, if any."""
-    opcode, payload, reliable = out.opcode, out.payload, out.reliable
-    made = None
-    for event in out.events:
-        if isinstance(event, case.Established):
-            try:
-                made = event.create_session(channel.sessions, now_ms, close_callback=channel.exchanges.session_closed)
-                channel.exchanges.set_peer_address(made, peer)
-            except MatterError as e:  # its slot was evicted meanwhile: no Success for a session we lack
-                log.warning(_TAG, "CASE established but no session: %r" % e)
-                _release(channel.sessions, event.local_session_id)
-                if opcode == STATUS_REPORT:
-                    opcode, payload, reliable = None, None, True
-                    if not is_initiator:
-                        opcode, payload, reliable = STATUS_REPORT, status.busy(channel.busy_wait_ms).encode(), False
-                channel.exchanges.emit(CaseFailed(peer, is_initiator, status.BUSY, e))
-                continue
-            log.info(_TAG, "CASE session %d %s" % (made.id, "resumed" if event.is_resumption else "established"))
-            channel.exchanges.emit(CaseEstablished(made, peer, is_initiator))
-        elif isinstance(event, case.Failed):
-            if is_initiator:
-                _release(channel.sessions, event.local_session_id)
-            log.info(_TAG, "CASE failed: %r" % event)
-            channel.exchanges.emit(CaseFailed(peer, is_initiator, event.status, event.error, event.busy_wait_ms))
-    if exchange is None or not exchange.is_open:
-        return made
-    if opcode is None:
-        exchange.close(now_ms)
-    else:
-        exchange.send(opcode, payload, now_ms, expect_reply=opcode != STATUS_REPORT, reliable=reliable,
-                      timeout_ms=timeout_ms)
-    return made
-
-
-class _CaseResponderGlue:
-    """Binds the ``CaseResponder`` to its exchanges; the peer token is (unsecured session, exchange id).
-    Sigma1 and Sigma3 (ECDH, signatures) are acknowledged first and computed right after."""
-
-    def __init__(self, channel, responder):
-        self.channel = channel
-        self.responder = responder
-        self.exchange = None  # the exchange of the handshake in progress
-        self.generation = -1
-        self.token = None
-
-    def on_message(self, exchange, opcode, payload, now_ms):
-        token = (exchange.session, exchange.exchange_id)
-        if opcode == SIGMA1 or opcode == SIGMA3:
-            data = bytes(payload)
-            self.channel.defer(exchange, lambda now: self._step(exchange, token, opcode, data, now), now_ms)
+    def _apply(self, exchange, out, now_ms):
+        """Turn the machine's output into sessions, events and the message on ``exchange`` (closed or None:
+        only the events)."""
+        channel = self.channel
+        peer = self._peer(exchange)
+        kind = self.kind
+        opcode, payload, reliable = out.opcode, out.payload, out.reliable
+        for event in out.events:
+            self._ended()
+            if isinstance(event, Established):
+                try:
+                    session = event.create_session(channel.sessions, now_ms, close_callback=self._session_closed)
+                    channel.exchanges.set_peer_address(session, exchange.peer)
+                except MatterError as e:  # its slot was evicted meanwhile: no Success for a session we lack
+                    log.warning(_TAG, "%s established but no session: %r" % (kind.name, e))
+                    self.machine.session_closed()
+                    _release(channel.sessions, event.local_session_id)
+                    if opcode == STATUS_REPORT:  # the responder says Busy instead; the initiator nothing
+                        opcode, payload, reliable = None, None, True
+                        if not self.is_initiator:
+                            opcode, payload, reliable = STATUS_REPORT, status.busy(channel.busy_wait_ms).encode(), False
+                    channel.exchanges.emit(kind.failed(peer, self.is_initiator, status.BUSY, e))
+                    continue
+                self.session = session
+                log.info(_TAG, "%s session %d %s" % (kind.name, session.id,
+                                                     "resumed" if event.is_resumption else "established"))
+                channel.exchanges.emit(kind.established(session, peer, self.is_initiator))
+            elif isinstance(event, Failed):
+                if self.is_initiator:  # a responder gives back the id it reserved itself
+                    _release(channel.sessions, event.local_session_id)
+                log.info(_TAG, "%s failed: %r" % (kind.name, event))
+                channel.exchanges.emit(kind.failed(peer, self.is_initiator, event.status, event.error,
+                                                   event.busy_wait_ms, event.window_closed))
+        if exchange is None or not exchange.is_open:
             return
-        self._step(exchange, token, opcode, payload, now_ms)
+        if opcode is None:
+            exchange.close(now_ms)
+        else:
+            exchange.send(opcode, payload, now_ms, expect_reply=opcode != STATUS_REPORT, reliable=reliable,
+                          timeout_ms=self.machine.timeout_ms)
 
-    def _step(self, exchange, token, opcode, payload, now_ms):
-        out = self.responder.on_message(token, opcode, payload, now_ms)
-        if self.responder.peer == token:
-            self.exchange = exchange
-            self.generation = exchange.generation
-            self.token = token
-        _apply_case(self.channel, exchange, out, now_ms, self.responder.timeout_ms, False, exchange.peer)
+
+class _ResponderGlue(_Glue):
+    """Binds a handshake responder (``PaseResponder``, ``CaseResponder``) to every exchange its opening
+    message opens; the peer token is (unsecured session, exchange id)."""
+
+    def _step(self, exchange, opcode, payload, now_ms):
+        token = (exchange.session, exchange.exchange_id)
+        out = self.machine.on_message(token, opcode, payload, now_ms)
+        if self.machine.peer == token:
+            self.bind(exchange)
+            self._peer_parameters(exchange)
+        self._apply(exchange, out, now_ms)
+
+    def _peer(self, exchange):
+        return None if exchange is None else exchange.peer
+
+    def _ended(self):
+        pass
 
     def on_exchange_closed(self, exchange, reason):
         if exchange is self.exchange and exchange.generation == self.generation:
             self.exchange = None
-            out = self.responder.abort(self.token)
+            out = self.machine.abort((exchange.session, exchange.exchange_id))
             if out.events:
-                log.info(_TAG, "CASE exchange closed: %s" % REASON_NAMES[reason])
-                _apply_case(self.channel, None, out, 0, 0, False, exchange.peer)
-
-    def next_deadline(self):
-        return self.responder.next_deadline()
-
-    def on_timer(self, now_ms):
-        out = self.responder.on_timer(now_ms)
-        exchange = self.exchange
-        if exchange is not None and exchange.generation == self.generation and exchange.is_open:
-            _apply_case(self.channel, exchange, out, now_ms, 0, False, exchange.peer)
-        else:
-            _apply_case(self.channel, None, out, now_ms, 0, False, None)
+                log.info(_TAG, "%s exchange closed: %s" % (self.kind.name, REASON_NAMES[reason]))
+                self._apply(exchange, out, 0)
 
 
-class _CaseInitiatorGlue:
-    """Our ``CaseInitiator`` on its exchange: ``state`` is the machine's, ``session`` the result.  Sigma2
-    (ECDH, chain, signatures) is acknowledged first and computed right after."""
+class _InitiatorGlue(_Glue):
+    """Our initiator on its exchange, for one handshake: ``state`` is the machine's, ``session`` the result."""
 
-    def __init__(self, channel, machine, peer):
-        self.channel = channel
-        self.machine = machine
+    is_initiator = True
+
+    def __init__(self, channel, machine, kind, peer):
+        _Glue.__init__(self, channel, machine, kind)
         self.peer = peer
-        self.exchange = None
         self.session = None
         self.done = False
 
@@ -639,31 +491,23 @@ class _CaseInitiatorGlue:
     def state(self):
         return self.machine.state
 
-    def on_message(self, exchange, opcode, payload, now_ms):
-        if opcode == SIGMA2:
-            data = bytes(payload)
-            self.channel.defer(exchange, lambda now: self._apply(exchange, self.machine.on_message(
-                opcode, data, now), now), now_ms)
-            return
-        self._apply(exchange, self.machine.on_message(opcode, payload, now_ms), now_ms)
+    def _step(self, exchange, opcode, payload, now_ms):
+        out = self.machine.on_message(opcode, payload, now_ms)
+        self._peer_parameters(exchange)
+        self._apply(exchange, out, now_ms)
 
-    def _apply(self, exchange, out, now_ms):
-        if out.events and not self.done:
+    def _peer(self, exchange):
+        return self.peer
+
+    def _ended(self):
+        if not self.done:
             self.done = True
             if self in self.channel._initiators:
                 self.channel._initiators.remove(self)
-        made = _apply_case(self.channel, exchange, out, now_ms, self.machine.timeout_ms, True, self.peer)
-        if made is not None:
-            self.session = made
 
     def on_exchange_closed(self, exchange, reason):
         if not self.done:
-            self._apply(None, self.machine.abort(), 0)
+            self._apply(exchange, self.machine.abort(), 0)
 
     def next_deadline(self):
         return None if self.done else self.machine.next_deadline()
-
-    def on_timer(self, now_ms):
-        exchange = self.exchange
-        self._apply(exchange if exchange is not None and exchange.context is self else None,
-                    self.machine.on_timer(now_ms), now_ms)

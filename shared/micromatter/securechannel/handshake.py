@@ -148,6 +148,9 @@ class _Machine:
         """When ``on_timer`` must run next (ms), or None."""
         return self.deadline
 
+    def session_closed(self):
+        """The session this machine's handshake established has ended (the PASE responder listens again)."""
+
     def _checked(self, opcode, payload, now_ms):
         """The arguments of ``on_message`` checked; a private copy of the payload (the glue may reuse its
         receive buffer)."""
