@@ -175,33 +175,14 @@ class Exchange:
         self._i = slot
         self.context = None
 
-    @property
-    def session(self):
-        return self._m._session[self._i]
-
-    @property
-    def exchange_id(self):
-        return self._m._xid[self._i]
-
-    @property
-    def is_initiator(self):
-        return self._m._initiator[self._i] == 1
-
-    @property
-    def protocol_id(self):
-        return self._m._protocol[self._i]
-
-    @property
-    def peer(self):
-        return self._m._peer[self._i]
-
-    @property
-    def generation(self):
-        return self._m._gen[self._i]
-
-    @property
-    def is_open(self):
-        return self._m._state[self._i] == _OPEN
+    # Read-only views of the slot's entries in the manager's tables (its struct of arrays).
+    session = property(lambda self: self._m._session[self._i])
+    exchange_id = property(lambda self: self._m._xid[self._i])
+    is_initiator = property(lambda self: self._m._initiator[self._i] == 1)
+    protocol_id = property(lambda self: self._m._protocol[self._i])
+    peer = property(lambda self: self._m._peer[self._i])
+    generation = property(lambda self: self._m._gen[self._i])
+    is_open = property(lambda self: self._m._state[self._i] == _OPEN)
 
     def send(self, opcode, payload, now_ms, expect_reply=False, reliable=True, protocol_id=None, timeout_ms=None):
         """Send ``opcode`` with ``payload`` (bytes-like or None) on this exchange, piggybacking a pending ack.
@@ -219,7 +200,8 @@ class Exchange:
 
     def close(self, now_ms):
         """The handler is done: a pending ack goes out at once; no more messages are delivered."""
-        self._m._finish(self._i, now_ms)
+        _check_time(now_ms)
+        self._m._close(self._i, now_ms, 0)
 
     def __repr__(self):
         m = self._m
@@ -267,7 +249,6 @@ class ExchangeManager:
         zeros = [0] * capacity
         self._state = bytearray(capacity)
         self._initiator = bytearray(capacity)
-        self._waiting = bytearray(capacity)
         self._xid = array("H", zeros)
         self._protocol = array("H", zeros)
         self._vendor = array("H", zeros)
@@ -461,7 +442,6 @@ class ExchangeManager:
         handler = self._handler[e]
         exchange = self._handles[e]
         gen = self._gen[e]
-        self._waiting[e] = 0
         self._deadline[e] = now_ms + self.response_timeout_ms  # bounds a handler that neither answers nor closes
         try:
             handler.on_message(exchange, protocol_id, opcode, self._rx_view[start:end], now_ms)
@@ -519,7 +499,6 @@ class ExchangeManager:
                 self._state[e] = _OPEN
                 self._xid[e] = xid
                 self._initiator[e] = ours
-                self._waiting[e] = 0
                 self._protocol[e] = handler.protocol_id
                 self._vendor[e] = getattr(handler, "vendor_id", 0) or 0
                 self._session[e] = session
@@ -550,7 +529,6 @@ class ExchangeManager:
         self._handler[e] = None
         self._peer[e] = None
         self._deadline[e] = _NO_DEADLINE
-        self._waiting[e] = 0
         self._handles[e].context = None
         if session is not None:
             self._drop_unused(session)
@@ -559,26 +537,16 @@ class ExchangeManager:
         if self._state[e] == _CLOSING and not self.mrp.ack_pending[e] and self.mrp.entry_of(e) < 0:
             self._free(e)
 
-    def _finish(self, e, now_ms):
-        """The handler closed its exchange."""
-        _check_time(now_ms)
-        if self._state[e] != _OPEN:
-            return
-        self._flush_ack(e, now_ms)
-        self._state[e] = _CLOSING
-        self._waiting[e] = 0
-        self._deadline[e] = _NO_DEADLINE
-        self._maybe_free(e)
-
     def _close(self, e, now_ms, reason):
-        """Close an open exchange under its handler, which is told why (before the slot is freed)."""
+        """Close an open exchange: a pending ack goes out at once.  ``reason`` 0: its handler closed it;
+        otherwise it closes under the handler, which is told why (before the slot is freed)."""
         if self._state[e] != _OPEN:
             return
         self._flush_ack(e, now_ms)
         self._state[e] = _CLOSING
-        self._waiting[e] = 0
         self._deadline[e] = _NO_DEADLINE
-        self._notify(e, reason)
+        if reason:
+            self._notify(e, reason)
         self._maybe_free(e)
 
     def _notify(self, e, reason):
@@ -678,11 +646,9 @@ class ExchangeManager:
             self._tx_entry = len(self._out.messages)
             self._out.messages.append((self._tx_view[0:n], peer))
         if expect_reply:
-            self._waiting[e] = 1
             self._deadline[e] = now_ms + timeout_ms
         else:
             self._state[e] = _CLOSING
-            self._waiting[e] = 0
             self._deadline[e] = _NO_DEADLINE
             self._maybe_free(e)
 
