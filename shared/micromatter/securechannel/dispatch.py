@@ -358,7 +358,8 @@ _CASE_INITIATOR = _Kind(CaseEstablished, CaseFailed, (SIGMA2,))
 
 class _Glue:
     """A handshake machine on its exchange: the slow steps deferred, its outputs turned into sessions,
-    events and the message sent.  ``exchange``/``generation``: the exchange of the handshake in progress."""
+    events and the message sent.  ``exchange``/``generation``: the exchange of the handshake in progress;
+    ``session``: the last session made."""
 
     is_initiator = False
 
@@ -368,6 +369,7 @@ class _Glue:
         self.kind = kind
         self.exchange = None
         self.generation = -1
+        self.session = None
 
     def bind(self, exchange):
         self.exchange = exchange
@@ -484,7 +486,6 @@ class _InitiatorGlue(_Glue):
     def __init__(self, channel, machine, kind, peer):
         _Glue.__init__(self, channel, machine, kind)
         self.peer = peer
-        self.session = None
         self.done = False
 
     @property
