@@ -1,0 +1,167 @@
+"""udpsockets: which sockets a device opens (Matter dual-stack or per family, loopback only, mDNS on one
+interface), the options and membership requests they get, and that nothing stays open when a step fails;
+over a fake ``socket`` module with Linux's option numbers and the tuple address form."""
+
+import sys
+
+from micromatter import log
+from micromatter.udpsockets import MDNS_GROUP4, MDNS_GROUP6, MDNS_PORT, UdpSockets
+from netkit import AF_INET, AF_INET6, FakeSocketModule
+from support import raises
+
+IPPROTO_IP, IPPROTO_IPV6 = 0, 41
+SO_REUSE = (1, 2)  # SOL_SOCKET, SO_REUSEADDR of the fake module
+
+
+class LinuxNumbers(UdpSockets):
+    IPPROTO_IP = IPPROTO_IP
+    IPPROTO_IPV6 = IPPROTO_IPV6
+    IP_ADD_MEMBERSHIP = 35
+    IP_MULTICAST_IF = 32
+    IP_MULTICAST_TTL = 33
+    IPV6_V6ONLY = 26
+    IPV6_JOIN_GROUP = 20
+    IPV6_MULTICAST_IF = 17
+    IPV6_MULTICAST_HOPS = 18
+
+
+def make(refuse=None, ipv6=True, cls=LinuxNumbers):
+    module = FakeSocketModule(refuse, ipv6)
+    return cls(module), module
+
+
+class Logged:
+    """The log lines written inside the block (every level)."""
+
+    def __enter__(self):
+        self.lines = []
+        self.level = log.level
+        log.set_level(log.DEBUG)
+        log.set_sink(self.lines.append)
+        return self.lines
+
+    def __exit__(self, *exc):
+        log.set_sink(None)
+        log.set_level(self.level)
+        return False
+
+
+def test_sockaddr_is_the_tuple_form_and_families_follow_the_peer():
+    s, _ = make()
+    assert s.sockaddr(AF_INET, b"\x0a\x4d\x00\x01", 5540) == ("10.77.0.1", 5540)
+    assert s.sockaddr(AF_INET6, MDNS_GROUP6, 5353, 7) == ("ff02::fb", 5353, 0, 7)
+    assert s.family_of(("10.77.0.1", 5540)) == AF_INET and s.family_of(("::1", 5540, 0, 0)) == AF_INET6
+    assert s.family_of(b"\x02\x00\x15\xa4\x0a\x4d\x00\x01" + bytes(8)) == AF_INET  # a raw sockaddr_in
+    assert (s.AF_INET, s.AF_INET6, s.HAS_IPV6) == (AF_INET, AF_INET6, True)
+    s, _ = make(ipv6=False)
+    assert s.AF_INET6 is None and s.HAS_IPV6 is False
+
+
+def test_one_dual_stack_socket_where_the_system_allows():
+    s, module = make()
+    [(family, sock)] = s.udp_sockets(5540)
+    assert family == AF_INET6 and sock is module.created[0] and len(module.created) == 1
+    assert sock.options == [(IPPROTO_IPV6, 26, 0)] and sock.bound == ("::", 5540, 0, 0) and not sock.blocking
+    assert s.matter_sockets(5541) == [(AF_INET6, module.created[1])]
+
+
+def test_an_ipv6_and_an_ipv4_socket_when_v6only_cannot_be_cleared():
+    s, module = make(lambda op, sock, arg: op == "setsockopt" and arg == (IPPROTO_IPV6, 26))
+    pairs = s.udp_sockets(5540)
+    assert [f for f, x in pairs] == [AF_INET6, AF_INET]
+    assert pairs[1][1].bound == ("0.0.0.0", 5540) and not pairs[0][1].blocking and not pairs[1][1].blocking
+    assert not [x for x in module.created if x.closed]
+
+
+def test_ipv4_alone_when_ipv6_fails_or_is_missing():
+    with Logged() as lines:
+        s, module = make(lambda op, sock, arg: op == "bind" and len(arg) == 4)
+        pairs = s.udp_sockets(5540)
+    assert [f for f, x in pairs] == [AF_INET] and module.created[0].closed and not pairs[0][1].closed
+    assert [x for x in lines if x.startswith("W net: no IPv6 socket")]
+    s, module = make(ipv6=False)
+    assert [f for f, x in s.udp_sockets(5540)] == [AF_INET] and len(module.created) == 1
+
+
+def test_ipv6_alone_when_the_separate_ipv4_socket_cannot_be_bound():
+    def refuse(op, sock, arg):
+        return (op == "setsockopt" and arg == (IPPROTO_IPV6, 26)) or (op == "bind" and len(arg) == 2)
+
+    with Logged() as lines:
+        s, module = make(refuse)
+        pairs = s.udp_sockets(5540)
+    assert [f for f, x in pairs] == [AF_INET6] and module.created[1].closed and not module.created[0].closed
+    assert [x for x in lines if x.startswith("I net: no separate IPv4 socket")]
+
+
+def test_no_socket_at_all_is_an_error_with_nothing_left_open():
+    s, module = make(lambda op, sock, arg: op == "bind")
+    raises(OSError, s.udp_sockets, 5540)
+    assert len(module.created) == 2 and all(x.closed for x in module.created)
+    s, module = make(lambda op, sock, arg: op == "socket")
+    raises(OSError, s.udp_sockets, 5540)
+
+
+def test_loopback_mode_binds_one_socket_per_family_to_loopback():
+    s, module = make()
+    pairs = s.matter_sockets(5540, loopback=True)
+    assert [f for f, x in pairs] == [AF_INET6, AF_INET]
+    s6, s4 = pairs[0][1], pairs[1][1]
+    assert s6.bound == ("::1", 5540, 0, 0) and s6.options == [(IPPROTO_IPV6, 26, 1)]
+    assert s4.bound == ("127.0.0.1", 5540) and s4.options == [] and not s4.blocking and not s6.blocking
+    # the IPv4 one cannot be bound: the IPv6 one is closed again
+    s, module = make(lambda op, sock, arg: op == "bind" and arg == ("127.0.0.1", 5540))
+    raises(OSError, s.matter_sockets, 5540, True)
+    assert len(module.created) == 2 and all(x.closed for x in module.created)
+
+
+def test_bound_closes_its_socket_when_any_step_fails():
+    for step in ("setsockopt", "bind"):
+        s, module = make(lambda op, sock, arg: op == step)
+        raises(OSError, s.bound, AF_INET6, bytes(16), 5353, True, True)
+        assert module.created[0].closed, step
+    s, module = make()
+    sock = s.bound(AF_INET, bytes(4), 5353, reuse=True)
+    assert sock.options == [(1, 2, 1)] and sock.bound == ("0.0.0.0", 5353) and not sock.blocking
+    s, module = make(ipv6=False)
+    raises(OSError, s.bound, s.AF_INET6, bytes(16), 1)
+
+
+def test_mdns_sockets_join_the_groups_on_the_interface():
+    s, module = make()
+    out = s.mdns_sockets("veth-a", 7)
+    assert [(f, g) for f, x, g in out] == [(AF_INET, ("224.0.0.251", MDNS_PORT)),
+                                           (AF_INET6, ("ff02::fb", MDNS_PORT, 0, 7))]
+    s4, s6 = out[0][1], out[1][1]
+    index = (7).to_bytes(4, sys.byteorder)  # a C int in host order
+    # ip_mreqn: the group, no local address, the interface index; multicast out of that interface, TTL 255
+    assert s4.options == [SO_REUSE + (1,), (IPPROTO_IP, 35, MDNS_GROUP4 + bytes(4) + index),
+                          (IPPROTO_IP, 32, bytes(8) + index), (IPPROTO_IP, 33, 255)]
+    assert s4.bound == ("0.0.0.0", 5353) and not s4.blocking
+    # ipv6_mreq: the group and the interface index; an IPv6-only socket, multicast out of it, hops 255
+    assert s6.options == [SO_REUSE + (1,), (IPPROTO_IPV6, 26, 1), (IPPROTO_IPV6, 20, MDNS_GROUP6 + index),
+                          (IPPROTO_IPV6, 17, 7), (IPPROTO_IPV6, 18, 255)]
+    assert s6.bound == ("::", 5353, 0, 0) and not s6.blocking
+    assert MDNS_GROUP4 == b"\xe0\x00\x00\xfb" and MDNS_GROUP6 == b"\xff\x02" + bytes(13) + b"\xfb"
+
+
+def test_an_mdns_family_that_cannot_join_is_left_out_and_closed():
+    with Logged() as lines:
+        s, module = make(lambda op, sock, arg: op == "setsockopt" and arg == (IPPROTO_IPV6, 20))
+        out = s.mdns_sockets("veth-a", 3)
+    assert [f for f, x, g in out] == [AF_INET] and module.created[1].closed and not module.created[0].closed
+    assert [x for x in lines if x.startswith("W net: no IPv6 mDNS on veth-a")]
+    with Logged() as lines:
+        s, module = make(lambda op, sock, arg: op == "bind")
+        assert s.mdns_sockets("eth0", 2) == [] and all(x.closed for x in module.created)
+    assert len([x for x in lines if "mDNS on eth0" in x]) == 2
+
+
+def test_ipv4_mdns_only_where_the_port_cannot_join_ff02_fb():
+    class NoMdns6(LinuxNumbers):
+        MDNS_IPV6 = False
+
+    s, module = make(cls=NoMdns6)
+    assert [f for f, x, g in s.mdns_sockets("wlan", 0)] == [AF_INET] and len(module.created) == 1
+    s, module = make(ipv6=False)
+    assert [f for f, x, g in s.mdns_sockets("wlan", 0)] == [AF_INET] and len(module.created) == 1
