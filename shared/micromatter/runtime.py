@@ -16,6 +16,7 @@ each (what a person reads), and the QR code is drawn when the device comes up un
 """
 
 import json
+import sys
 
 from micromatter import log, onboarding
 from micromatter.commissioning.attestation import AttestationMaterial, DevelopmentAuthority
@@ -174,9 +175,13 @@ def parse_args(argv):
     return o
 
 
-def options_from(argv, write_error):
-    """``(options, None)``, or ``(None, exit status)`` after writing the error or the usage text: 0 for
-    ``--help``, 2 for a bad command line."""
+def options_from(argv=None, write_error=None):
+    """``(options, None)``, or ``(None, exit status)`` after writing the error or the usage text (to stderr by
+    default): 0 for ``--help``, 2 for a bad command line.  ``argv`` defaults to the process's arguments."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if write_error is None:
+        write_error = sys.stderr.write
     try:
         return parse_args(argv), None
     except OptionsError as e:
@@ -241,6 +246,15 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
+
+
+def write_line(text):
+    """``text`` as one line on stdout, flushed at once: a harness or a person reads the lines as they come."""
+    sys.stdout.write(text + "\n")
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError):  # a MicroPython build whose stdout has no flush
+        pass
 
 
 def event_line(event):

@@ -4,6 +4,7 @@ control lines, loopback mode, stop."""
 
 import asyncio
 import json
+import sys
 
 from micromatter import log, onboarding, runtime
 from micromatter.commissioning.attestation import DevelopmentAuthority
@@ -17,7 +18,7 @@ from micromatter.udpsockets import UdpSockets
 from certs_vectors import credential
 from commissioner import PASSCODE, Commissioner, DeviceCtx, Wire, device_config
 from netkit import AF_INET, AF_INET6, FakeSocketModule
-from support import raises
+from support import IS_MICROPYTHON, raises
 from test_ifaddrs import FakeHost
 
 
@@ -52,6 +53,28 @@ def test_bad_options():
     assert options_from(["--nope"], errors.append) == (None, 2) and "--nope" in errors[-1]
     o, status = options_from(["--port", "7"], errors.append)
     assert status is None and o.port == 7
+
+
+def test_an_entry_points_arguments_and_lines_by_default():
+    saved = sys.argv[:]
+    sys.argv[:] = ["device", "--port", "9", "--mdns", "off"]
+    try:
+        o, status = options_from()  # the process's arguments after its name
+    finally:
+        sys.argv[:] = saved
+    assert status is None and (o.port, o.mdns) == (9, "off")
+    if IS_MICROPYTHON:
+        return  # the unix port's sys.stdout cannot be replaced: the line protocol is checked by tests/host
+    import io
+
+    out, stdout = io.StringIO(), sys.stdout
+    sys.stdout = out
+    try:
+        runtime.write_line("EVENT {}")
+        runtime.write_line("two")
+    finally:
+        sys.stdout = stdout
+    assert out.getvalue() == "EVENT {}\ntwo\n"
 
 
 def test_event_lines_are_json_with_bytes_as_hex():
