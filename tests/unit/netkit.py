@@ -1,5 +1,8 @@
 """Fake sockets for the socket set-up and UDP loop tests on both runtimes: a ``socket`` module stand-in whose
-sockets record every call (failures on demand), endpoints that record what they are given, and a clock."""
+sockets record every call (failures on demand), endpoints that record what they are given, a clock, and the
+log lines a block writes."""
+
+from micromatter import log
 
 AF_INET = 2
 AF_INET6 = 10
@@ -93,12 +96,8 @@ class Endpoint:
     and clears it unless ``stay_due``)."""
 
     def __init__(self, reply=None, deadline=None, timer_out=None, stay_due=False):
-        self.reply = reply
-        self.deadline = deadline
-        self.timer_out = timer_out
-        self.stay_due = stay_due
-        self.datagrams = []
-        self.timer_calls = []
+        self.reply, self.deadline, self.timer_out, self.stay_due = reply, deadline, timer_out, stay_due
+        self.datagrams, self.timer_calls = [], []
 
     def on_datagram(self, data, length, peer, now_ms):
         self.datagrams.append((bytes(memoryview(data)[:length]), length, peer, now_ms))
@@ -112,3 +111,17 @@ class Endpoint:
         if not self.stay_due:
             self.deadline = None
         return self.timer_out
+
+
+class Logged:
+    """The log lines written inside a ``with`` block, at every level."""
+
+    def __enter__(self):
+        self.level, self.lines = log.level, []
+        log.set_level(log.DEBUG)
+        log.set_sink(self.lines.append)
+        return self.lines
+
+    def __exit__(self, *exc):
+        log.set_sink(None)
+        log.set_level(self.level)

@@ -5,11 +5,10 @@ loop, and ``run`` under the runtime's own asyncio (watching, timers, stop)."""
 
 import asyncio
 
-from micromatter import log
 from micromatter.sockaddr import raw4, raw6
 from micromatter.udploop import MAX_SLEEP_MS, MAX_TIMER_ROUNDS, UdpLoopCore
 from micromatter.udpsockets import UdpSockets
-from netkit import AF_INET, AF_INET6, Clock, Endpoint, FakeSocket, FakeSocketModule, Output
+from netkit import AF_INET, AF_INET6, Clock, Endpoint, FakeSocket, FakeSocketModule, Logged, Output
 from support import port
 
 P4 = ("10.77.0.2", 5540)
@@ -35,19 +34,6 @@ class Loop(UdpLoopCore):
     def sock(self, family, name, endpoint):
         s = FakeSocket(self.module, family, name)
         return self.add_socket(s, endpoint, family)
-
-
-class Quiet:
-    """Log lines go to a list inside the block."""
-
-    def __enter__(self):
-        self.lines = []
-        log.set_sink(self.lines.append)
-        return self.lines
-
-    def __exit__(self, *exc):
-        log.set_sink(None)
-        return False
 
 
 def echo(data, peer):
@@ -103,7 +89,7 @@ def test_a_failed_send_is_counted_and_logged_never_raised():
     loop = Loop(module=module)
     ep = Endpoint(lambda data, peer: Output([(b"x", P6), (b"y", P4)]))
     entry = loop.sock(AF_INET6, "m6", ep)
-    with Quiet() as lines:
+    with Logged() as lines:
         loop.receive(entry, b"q", 1, P6)
     assert entry.sock.sent == [(b"y", P4)] and (loop.sent, loop.send_errors) == (1, 1)
     assert [x for x in lines if x.startswith("W loop: send failed")]
@@ -131,7 +117,7 @@ def test_endpoint_and_handler_bugs_are_logged_and_the_loop_goes_on():
     fine = Endpoint(deadline=60, timer_out=Output([(b"t", P4)], ["bad", "good"]))
     for source in (bad_deadline, bad_timer, fine):
         loop.add_timer(source)
-    with Quiet() as lines:
+    with Logged() as lines:
         loop.receive(entry, b"q", 1, P4)
         assert entry.sock.sent == [] and loop.received == 1
         loop.run_timers()

@@ -1,49 +1,28 @@
 """udpsockets: which sockets a device opens (Matter dual-stack or per family, loopback only, mDNS on one
 interface), the options and membership requests they get, and that nothing stays open when a step fails;
-over a fake ``socket`` module with Linux's option numbers and the tuple address form."""
+over a fake ``socket`` module with Linux's option numbers (the unix port's) and the tuple address form."""
 
 import sys
 
-from micromatter import log
 from micromatter.udpsockets import MDNS_GROUP4, MDNS_GROUP6, MDNS_PORT, UdpSockets
-from netkit import AF_INET, AF_INET6, FakeSocketModule
+from micromatter_mp.net import UnixSockets
+from netkit import AF_INET, AF_INET6, FakeSocketModule, Logged
 from support import raises
 
 IPPROTO_IP, IPPROTO_IPV6 = 0, 41
 SO_REUSE = (1, 2)  # SOL_SOCKET, SO_REUSEADDR of the fake module
 
 
-class LinuxNumbers(UdpSockets):
-    IPPROTO_IP = IPPROTO_IP
-    IPPROTO_IPV6 = IPPROTO_IPV6
-    IP_ADD_MEMBERSHIP = 35
-    IP_MULTICAST_IF = 32
-    IP_MULTICAST_TTL = 33
-    IPV6_V6ONLY = 26
-    IPV6_JOIN_GROUP = 20
-    IPV6_MULTICAST_IF = 17
-    IPV6_MULTICAST_HOPS = 18
+class LinuxNumbers(UnixSockets):
+    """The unix port's option numbers (Linux's: the expectations below spell them out) with the tuple address
+    form, so that the expected addresses read as text."""
+
+    sockaddr = UdpSockets.sockaddr
 
 
 def make(refuse=None, ipv6=True, cls=LinuxNumbers):
     module = FakeSocketModule(refuse, ipv6)
     return cls(module), module
-
-
-class Logged:
-    """The log lines written inside the block (every level)."""
-
-    def __enter__(self):
-        self.lines = []
-        self.level = log.level
-        log.set_level(log.DEBUG)
-        log.set_sink(self.lines.append)
-        return self.lines
-
-    def __exit__(self, *exc):
-        log.set_sink(None)
-        log.set_level(self.level)
-        return False
 
 
 def test_sockaddr_is_the_tuple_form_and_families_follow_the_peer():
