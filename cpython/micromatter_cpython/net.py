@@ -39,5 +39,5 @@ class Sockets(UdpSockets):
 
 
 sockets = Sockets(socket)
-matter_sockets = sockets.matter_sockets
+matter_sockets = sockets.udp_sockets
 mdns_sockets = sockets.mdns_sockets

@@ -7,18 +7,16 @@ gives raw ``sockaddr`` bytes and lacks most option constants, so the Linux value
 multicast join is level 41 option 20 with a 20-byte ``ipv6_mreq``; IPv4 uses level 0 (no ``IPPROTO_IP``
 constant) with a 12-byte ``ip_mreqn`` naming the interface by index.
 
-ESP32 (untested on hardware here): addresses from ``network``; IPv4 multicast with an 8-byte ``ip_mreq``
-(lwIP), peers as ``(host, port)`` tuples.
+ESP32 (untested on hardware here): addresses from ``network``; sockets from ``micromatter_mp.lwip`` (IPv4
+multicast with an 8-byte ``ip_mreq``, peers as ``(host, port)`` tuples).
 """
 
 import os
 import socket
 import sys
 
-from micromatter.dnssd.address import address_text
 from micromatter.errors import MatterError
-from micromatter.sockaddr import raw4, raw6
-from micromatter.udpsockets import MDNS_GROUP4, UdpSockets
+from micromatter.udpsockets import UdpSockets, raw_sockaddr
 
 AF_INET = socket.AF_INET
 AF_INET6 = getattr(socket, "AF_INET6", None)
@@ -72,48 +70,32 @@ class NetworkInterfaces:
         return self.NAME if self._nic().isconnected() else None
 
 
-if UNIX:  # the /proc parser is imported where it is used: an ESP32 has no /proc (8 KB of heap from .mpy)
-    from micromatter.ifaddrs import LinuxInterfaces
+if UNIX:
+
+    class UnixSockets(UdpSockets):
+        """The unix port's sockets: raw ``sockaddr`` bytes and Linux's option numbers."""
+
+        IPPROTO_IP = 0  # Linux values: the unix port's socket module has no constants for them
+        IPPROTO_IPV6 = 41
+        IP_ADD_MEMBERSHIP = socket.IP_ADD_MEMBERSHIP
+        IP_MULTICAST_IF = 32
+        IP_MULTICAST_TTL = 33
+        IPV6_V6ONLY = 26
+        IPV6_JOIN_GROUP = 20
+        IPV6_MULTICAST_IF = 17
+        IPV6_MULTICAST_HOPS = 18
+
+        def sockaddr(self, family, address, port, scope_id=0):
+            return raw_sockaddr(address, port, scope_id)
+
+    from micromatter.ifaddrs import LinuxInterfaces  # where it is used: an ESP32 has no /proc (8 KB from .mpy)
 
     interfaces = LinuxInterfaces(read_file, os.listdir)
-else:
+    sockets = UnixSockets(socket)
+else:  # an ESP32: lwIP's sockets, a module the unix port never loads
+    from micromatter_mp.lwip import LwipSockets
+
     interfaces = NetworkInterfaces()
-
-
-class UnixSockets(UdpSockets):
-    """The unix port's sockets: raw ``sockaddr`` bytes and Linux's option numbers."""
-
-    IPPROTO_IP = 0  # Linux values: the unix port's socket module has no constants for them
-    IPPROTO_IPV6 = 41
-    IP_ADD_MEMBERSHIP = socket.IP_ADD_MEMBERSHIP
-    IP_MULTICAST_IF = 32
-    IP_MULTICAST_TTL = 33
-    IPV6_V6ONLY = 26
-    IPV6_JOIN_GROUP = 20
-    IPV6_MULTICAST_IF = 17
-    IPV6_MULTICAST_HOPS = 18
-
-    def sockaddr(self, family, address, port, scope_id=0):
-        return raw4(address, port) if family == AF_INET else raw6(address, port, scope_id)
-
-
-class LwipSockets(UdpSockets):
-    """An ESP32's sockets (lwIP): addresses from ``getaddrinfo``, IPv4 mDNS only, joined with an 8-byte
-    ``ip_mreq`` (the group and the interface address, 0.0.0.0 for the default one)."""
-
-    MDNS_IPV6 = False
-    IPPROTO_IP = 0
-    IP_ADD_MEMBERSHIP = socket.IP_ADD_MEMBERSHIP
-    IPPROTO_IPV6 = 41  # as on the unix port (not checked on lwIP: a refusal means a separate IPv4 socket)
-    IPV6_V6ONLY = 26
-
-    def sockaddr(self, family, address, port, scope_id=0):
-        return self.module.getaddrinfo(address_text(address), port, family, self.module.SOCK_DGRAM)[0][-1]
-
-    def join_mdns(self, sock, family, ifindex):
-        sock.setsockopt(self.IPPROTO_IP, self.IP_ADD_MEMBERSHIP, MDNS_GROUP4 + bytes(4))
-
-
-sockets = UnixSockets(socket) if UNIX else LwipSockets(socket)
-matter_sockets = sockets.matter_sockets
+    sockets = LwipSockets(socket)
+matter_sockets = sockets.udp_sockets
 mdns_sockets = sockets.mdns_sockets

@@ -24,7 +24,7 @@ from micromatter.commissioning.config import DeviceConfig
 from micromatter.dnssd.address import address_text, ipv4_bytes, ipv6_bytes
 from micromatter.errors import MatterError
 from micromatter.node import MATTER, MDNS, Node
-from micromatter.sockaddr import is_loopback
+from micromatter.udpsockets import is_loopback
 
 DEFAULT_PORT = 5540
 DEFAULT_PASSCODE = 20202021

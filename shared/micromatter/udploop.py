@@ -79,13 +79,10 @@ class UdpLoopCore:
             self.add_socket(sock, endpoint, family)
         return [sock for family, sock in sockets]
 
-    def _entry(self, sock, endpoint, family):
-        return Socket(sock, endpoint, family)
-
     def add_socket(self, sock, endpoint, family):
         """Feed the datagrams of ``sock`` (non-blocking, of ``family``) to ``endpoint``, which also becomes a
         timer source; the socket's entry."""
-        entry = self._entry(sock, endpoint, family)
+        entry = Socket(sock, endpoint, family)
         self._sockets.append(entry)
         self.add_timer(endpoint)
         if self._running:

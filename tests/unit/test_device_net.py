@@ -7,12 +7,12 @@ over a fake lwIP ``socket`` module (on both runtimes)."""
 import socket
 
 from micromatter.dnssd.address import ipv4_bytes, ipv6_bytes
-from micromatter.sockaddr import is_loopback, raw4, raw6
-from micromatter.udpsockets import LOOPBACK4, MDNS_GROUP4, MDNS_GROUP6, UdpSockets
-from micromatter_mp.net import LwipSockets, UnixSockets
+from micromatter.udpsockets import LOOPBACK4, MDNS_GROUP4, MDNS_GROUP6, UdpSockets, is_loopback, raw_sockaddr
+from micromatter_mp.lwip import LwipSockets
+from micromatter_mp.net import UnixSockets
 from netkit import AF_INET, FakeSocketModule
 from support import IS_MICROPYTHON
-from test_sockaddr import LOOPBACK, NOT_LOOPBACK
+from test_udpsockets import LOOPBACK, NOT_LOOPBACK
 
 if IS_MICROPYTHON:
     from micromatter_mp import net
@@ -38,7 +38,7 @@ def test_families():
     assert net.sockets.family_of(peer("fd00:77::2", 1)) == net.AF_INET6
     assert net.AF_INET == socket.AF_INET and net.AF_INET6 == socket.AF_INET6
     assert net.sockets.AF_INET == socket.AF_INET and net.sockets.AF_INET6 == socket.AF_INET6
-    assert isinstance(net.sockets, UdpSockets) and net.matter_sockets == net.sockets.matter_sockets
+    assert isinstance(net.sockets, UdpSockets) and net.matter_sockets == net.sockets.udp_sockets
 
 
 def test_socket_addresses_are_the_ones_the_runtime_gives():
@@ -49,8 +49,8 @@ def test_socket_addresses_are_the_ones_the_runtime_gives():
     group = s.sockaddr(socket.AF_INET6, MDNS_GROUP6, 5353, 7)
     if IS_MICROPYTHON:  # the unix port: raw sockaddr_in6 with the scope id in its last 4 bytes
         assert isinstance(s, UnixSockets)
-        assert bytes(raw4(LOOPBACK4, 5540)) == bytes(peer("127.0.0.1", 5540))
-        assert len(group) == 28 and group[8:24] == MDNS_GROUP6 and group == raw6(MDNS_GROUP6, 5353, 7)
+        assert bytes(raw_sockaddr(LOOPBACK4, 5540)) == bytes(peer("127.0.0.1", 5540))
+        assert len(group) == 28 and group[8:24] == MDNS_GROUP6 and group == raw_sockaddr(MDNS_GROUP6, 5353, 7)
         assert group[:24] == bytes(peer("ff02::fb", 5353))[:24]
     else:
         assert group == ("ff02::fb", 5353, 0, 7)
@@ -58,10 +58,10 @@ def test_socket_addresses_are_the_ones_the_runtime_gives():
 
 def test_unix_port_sockets_take_raw_sockaddrs():
     s = UnixSockets(FakeSocketModule())
-    assert s.sockaddr(AF_INET, LOOPBACK4, 5540) == raw4(LOOPBACK4, 5540)
-    assert s.sockaddr(s.AF_INET6, MDNS_GROUP6, 5353, 3) == raw6(MDNS_GROUP6, 5353, 3)
+    assert s.sockaddr(AF_INET, LOOPBACK4, 5540) == raw_sockaddr(LOOPBACK4, 5540)
+    assert s.sockaddr(s.AF_INET6, MDNS_GROUP6, 5353, 3) == raw_sockaddr(MDNS_GROUP6, 5353, 3)
     [(family, sock)] = s.udp_sockets(5540)
-    assert family == s.AF_INET6 and sock.bound == raw6(bytes(16), 5540) and sock.options == [(41, 26, 0)]
+    assert family == s.AF_INET6 and sock.bound == raw_sockaddr(bytes(16), 5540) and sock.options == [(41, 26, 0)]
 
 
 def test_an_esp32_joins_ipv4_mdns_with_lwips_membership_request():
@@ -74,6 +74,6 @@ def test_an_esp32_joins_ipv4_mdns_with_lwips_membership_request():
     assert sock.options == [(1, 2, 1), (0, s.IP_ADD_MEMBERSHIP, MDNS_GROUP4 + bytes(4))]
     assert sock.bound == ("0.0.0.0", 5353) and not sock.blocking and len(module.created) == 1
     assert ("0.0.0.0", 5353, AF_INET, module.SOCK_DGRAM) in module.lookups
-    [(family, sock)] = s.matter_sockets(5540)
+    [(family, sock)] = s.udp_sockets(5540)
     assert family == s.AF_INET6 and sock.bound == ("::", 5540)
     assert module.lookups[-1] == ("::", 5540, s.AF_INET6, module.SOCK_DGRAM)

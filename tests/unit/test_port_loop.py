@@ -5,8 +5,7 @@ leaves 127.0.0.1; the run is bounded by a deadline."""
 
 import asyncio
 
-from micromatter.sockaddr import is_ipv4, is_loopback
-from micromatter.udpsockets import LOOPBACK4
+from micromatter.udpsockets import LOOPBACK4, is_ipv4, is_loopback
 from netkit import Endpoint, Output
 from support import IS_MICROPYTHON, Rng, port
 

@@ -5,9 +5,8 @@ loop, and ``run`` under the runtime's own asyncio (watching, timers, stop)."""
 
 import asyncio
 
-from micromatter.sockaddr import raw4, raw6
 from micromatter.udploop import MAX_SLEEP_MS, MAX_TIMER_ROUNDS, UdpLoopCore
-from micromatter.udpsockets import UdpSockets
+from micromatter.udpsockets import UdpSockets, raw_sockaddr
 from netkit import AF_INET, AF_INET6, Clock, Endpoint, FakeSocket, FakeSocketModule, Logged, Output
 from support import port
 
@@ -74,8 +73,8 @@ def test_sends_outside_a_datagram_pick_the_socket_of_the_peers_family():
     assert loop.socket_for(matter, P4) is m6 and loop.socket_for(matter, P6) is m6  # dual-stack
     assert loop.socket_for(matter, P4, dual=False) is None and loop.socket_for(other, P6) is None
     assert loop.socket_for(mdns, P4, dual=False) is d4 and loop.socket_for(mdns, P6) is d6
-    raw = raw4(b"\x0a\x4d\x00\x02", 5353)  # the unix port's peers are raw sockaddr bytes
-    assert loop.socket_for(mdns, raw) is d4 and loop.socket_for(mdns, raw6(bytes(16), 5353)) is d6
+    raw = raw_sockaddr(b"\x0a\x4d\x00\x02", 5353)  # the unix port's peers are raw sockaddr bytes
+    assert loop.socket_for(mdns, raw) is d4 and loop.socket_for(mdns, raw_sockaddr(bytes(16), 5353)) is d6
     loop.send(mdns, b"a", raw)
     loop.send(matter, b"b", P4)
     loop.send(matter, b"c", P4, dual=False)  # no IPv4 socket and no dual-stack use: counted, not sent

@@ -1,13 +1,72 @@
-"""udpsockets: which sockets a device opens (Matter dual-stack or per family, loopback only, mDNS on one
-interface), the options and membership requests they get, and that nothing stays open when a step fails;
-over a fake ``socket`` module with Linux's option numbers (the unix port's) and the tuple address form."""
+"""udpsockets: raw Linux ``sockaddr_in``/``sockaddr_in6`` bytes (the unix port's address form) built to the
+kernel's layout, the family and loopback questions asked of peers in both forms (raw bytes and tuples); which
+sockets a device opens (Matter dual-stack or per family, loopback only, mDNS on one interface), the options and
+membership requests they get, and that nothing stays open when a step fails, over a fake ``socket`` module with
+Linux's option numbers (the unix port's) and the tuple address form."""
 
 import sys
 
-from micromatter.udpsockets import MDNS_GROUP4, MDNS_GROUP6, MDNS_PORT, UdpSockets
+from micromatter.dnssd.address import AddressError, ipv4_bytes, ipv6_bytes
+from micromatter.udpsockets import (MDNS_GROUP4, MDNS_GROUP6, MDNS_PORT, UdpSockets, is_ipv4, is_loopback,
+                                    raw_sockaddr)
 from micromatter_mp.net import UnixSockets
 from netkit import AF_INET, AF_INET6, FakeSocketModule, Logged
-from support import raises
+from support import raises, unhex
+
+LOOPBACK = ("127.0.0.1", "127.9.8.7", "::1", "::ffff:127.0.0.1")
+NOT_LOOPBACK = ("10.77.0.2", "fd00:77::2", "fe80::1", "::ffff:10.0.0.1", "::", "0.0.0.0", "128.0.0.1",
+                "126.255.255.255", "::2", "::ffff:128.0.0.1")
+
+
+def raw(host, port=5540):
+    return raw_sockaddr(ipv6_bytes(host) if ":" in host else ipv4_bytes(host), port)
+
+
+def tuple_form(host, port=5540):
+    return (host, port, 0, 0) if ":" in host else (host, port)
+
+
+def test_raw_sockaddrs_have_the_linux_layout():
+    # sockaddr_in: sin_family (host order), sin_port (network order), sin_addr, 8 zero bytes
+    assert raw_sockaddr(b"\x0a\x4d\x00\x01", 5540) == unhex("0200 15a4 0a4d0001 0000000000000000")
+    # sockaddr_in6: sin6_family, sin6_port, sin6_flowinfo, sin6_addr, sin6_scope_id (host order)
+    scope = (7).to_bytes(4, sys.byteorder)
+    assert raw_sockaddr(ipv6_bytes("fd00:77::1"), 5353, 7) == \
+        unhex("0a00 14e9 00000000 fd000077000000000000000000000001") + scope
+    assert len(raw_sockaddr(bytes(16), 0)) == 28 and raw_sockaddr(bytes(16), 0)[24:] == bytes(4)
+    assert raw_sockaddr(bytearray(4), 65535)[2:4] == b"\xff\xff" and len(raw_sockaddr(bytes(4), 0)) == 16
+
+
+def test_raw_sockaddrs_refuse_what_is_not_an_address_or_a_port():
+    for address in (b"\x7f\x00\x00", "127.0.0.1", bytes(5), bytes(15), bytes(17), None, 5):
+        raises(AddressError, raw_sockaddr, address, 1)
+    for port in (-1, 65536, "5540", None, 1.5):
+        raises(AddressError, raw_sockaddr, bytes(4), port)
+        raises(AddressError, raw_sockaddr, bytes(16), port)
+
+
+def test_ipv4_peers_in_both_forms():
+    assert is_ipv4(raw("10.77.0.2")) and is_ipv4(("10.77.0.2", 5540)) and is_ipv4(bytearray(raw("1.2.3.4")))
+    for peer in (raw("fd00:77::2"), raw("::ffff:10.0.0.1"), ("fd00:77::2", 5540, 0, 0), ("::1", 5540),
+                 ("10.77.0.2", 5540, 0, 0), b"", b"\x02", b"\x02\x01", None, 5540, (), ("10.0.0.1",),
+                 (b"10.0.0.1", 1), [("10.0.0.1", 1)]):
+        assert not is_ipv4(peer), peer
+
+
+def test_loopback_peers_in_both_forms():
+    for host in LOOPBACK:
+        assert is_loopback(raw(host)) and is_loopback(tuple_form(host)), host
+        assert is_loopback(bytearray(raw(host))), host
+    for host in NOT_LOOPBACK:
+        assert not is_loopback(raw(host)) and not is_loopback(tuple_form(host)), host
+    assert is_loopback(("::1%lo", 5540, 0, 1)) and not is_loopback(("fe80::1%veth0", 5540, 0, 2))
+
+
+def test_what_is_not_a_peer_is_not_loopback():
+    for peer in (None, 127, "127.0.0.1", b"", b"\x02\x00\x15\xa4\x7f", raw("::1")[:23], (), ("127.0.0.1",),
+                 ("localhost", 1), ("", 1), ("127.0.0.256", 1), (127, 1), ("::1::", 1, 0, 0), [("127.0.0.1", 1)]):
+        assert not is_loopback(peer), peer
+
 
 IPPROTO_IP, IPPROTO_IPV6 = 0, 41
 SO_REUSE = (1, 2)  # SOL_SOCKET, SO_REUSEADDR of the fake module
@@ -41,7 +100,6 @@ def test_one_dual_stack_socket_where_the_system_allows():
     [(family, sock)] = s.udp_sockets(5540)
     assert family == AF_INET6 and sock is module.created[0] and len(module.created) == 1
     assert sock.options == [(IPPROTO_IPV6, 26, 0)] and sock.bound == ("::", 5540, 0, 0) and not sock.blocking
-    assert s.matter_sockets(5541) == [(AF_INET6, module.created[1])]
 
 
 def test_an_ipv6_and_an_ipv4_socket_when_v6only_cannot_be_cleared():
@@ -83,14 +141,14 @@ def test_no_socket_at_all_is_an_error_with_nothing_left_open():
 
 def test_loopback_mode_binds_one_socket_per_family_to_loopback():
     s, module = make()
-    pairs = s.matter_sockets(5540, loopback=True)
+    pairs = s.udp_sockets(5540, loopback=True)
     assert [f for f, x in pairs] == [AF_INET6, AF_INET]
     s6, s4 = pairs[0][1], pairs[1][1]
     assert s6.bound == ("::1", 5540, 0, 0) and s6.options == [(IPPROTO_IPV6, 26, 1)]
     assert s4.bound == ("127.0.0.1", 5540) and s4.options == [] and not s4.blocking and not s6.blocking
     # the IPv4 one cannot be bound: the IPv6 one is closed again
     s, module = make(lambda op, sock, arg: op == "bind" and arg == ("127.0.0.1", 5540))
-    raises(OSError, s.matter_sockets, 5540, True)
+    raises(OSError, s.udp_sockets, 5540, True)
     assert len(module.created) == 2 and all(x.closed for x in module.created)
 
 
