@@ -7,15 +7,14 @@ gives raw ``sockaddr`` bytes and lacks most option constants, so the Linux value
 multicast join is level 41 option 20 with a 20-byte ``ipv6_mreq``; IPv4 uses level 0 (no ``IPPROTO_IP``
 constant) with a 12-byte ``ip_mreqn`` naming the interface by index.
 
-ESP32 (untested on hardware here): addresses from ``network``; sockets from ``micromatter_mp.lwip`` (IPv4
-multicast with an 8-byte ``ip_mreq``, peers as ``(host, port)`` tuples).
+ESP32 (untested on hardware here): ``micromatter_mp.espnet`` (addresses from ``network``; IPv4 multicast with an
+8-byte ``ip_mreq``, peers as ``(host, port)`` tuples).
 """
 
 import os
 import socket
 import sys
 
-from micromatter.errors import MatterError
 from micromatter.udpsockets import UdpSockets, raw_sockaddr
 
 AF_INET = socket.AF_INET
@@ -26,48 +25,6 @@ UNIX = sys.platform == "linux"
 def read_file(path, binary=False):
     with open(path, "rb" if binary else "r") as f:
         return f.read()
-
-
-class NetworkInterfaces:
-    """The board's station interface through ``network`` (the ``LinuxInterfaces`` interface): one interface,
-    ``wlan``, with its IPv4 address, IPv6 addresses where the firmware has ``ipconfig('addr6')``, and MAC."""
-
-    NAME = "wlan"
-
-    def _nic(self):
-        import network
-
-        return network.WLAN(network.STA_IF)
-
-    def names(self):
-        return [self.NAME]
-
-    def exists(self, name):
-        return name == self.NAME
-
-    def ifindex(self, name):
-        return 0
-
-    def mac(self, name):
-        return bytes(self._nic().config("mac"))
-
-    def addresses(self, name):
-        from micromatter.dnssd.address import ipv4_bytes, ipv6_bytes
-
-        nic = self._nic()
-        if not nic.isconnected():
-            return [], []
-        v4 = [ipv4_bytes(nic.ifconfig()[0])]
-        v6 = []
-        try:
-            for entry in nic.ipconfig("addr6"):
-                v6.append(ipv6_bytes((entry[0] if isinstance(entry, tuple) else entry).split("%")[0]))
-        except (AttributeError, ValueError, OSError, TypeError, MatterError):
-            pass
-        return v4, v6
-
-    def choose(self):
-        return self.NAME if self._nic().isconnected() else None
 
 
 if UNIX:
@@ -92,8 +49,8 @@ if UNIX:
 
     interfaces = LinuxInterfaces(read_file, os.listdir)
     sockets = UnixSockets(socket)
-else:  # an ESP32: lwIP's sockets, a module the unix port never loads
-    from micromatter_mp.lwip import LwipSockets
+else:  # an ESP32: its station interface and lwIP's sockets, a module the unix port never loads
+    from micromatter_mp.espnet import LwipSockets, NetworkInterfaces
 
     interfaces = NetworkInterfaces()
     sockets = LwipSockets(socket)

@@ -1,14 +1,15 @@
 """The running port's network helpers for the device (``micromatter_mp.net`` on MicroPython,
 ``micromatter_cpython.net`` on CPython): the core's peer questions asked of the peers this runtime's
 ``getaddrinfo``/``recvfrom`` really give, socket families, the addresses ``bind``/``sendto`` take (raw sockaddr
-bytes on the unix port, tuples on CPython, ``getaddrinfo``'s answer on an ESP32), and the ESP32's mDNS set-up
-over a fake lwIP ``socket`` module (on both runtimes)."""
+bytes on the unix port, tuples on CPython, ``getaddrinfo``'s answer on an ESP32), and the ESP32's helpers
+(``micromatter_mp.espnet``: mDNS set-up over a fake lwIP ``socket`` module, the station interface over a fake
+``network`` module) on both runtimes."""
 
 import socket
 
 from micromatter.dnssd.address import ipv4_bytes, ipv6_bytes
 from micromatter.udpsockets import LOOPBACK4, MDNS_GROUP4, MDNS_GROUP6, UdpSockets, is_loopback, raw_sockaddr
-from micromatter_mp.lwip import LwipSockets
+from micromatter_mp.espnet import LwipSockets, NetworkInterfaces
 from micromatter_mp.net import UnixSockets
 from netkit import AF_INET, FakeSocketModule
 from support import IS_MICROPYTHON
@@ -77,3 +78,57 @@ def test_an_esp32_joins_ipv4_mdns_with_lwips_membership_request():
     [(family, sock)] = s.udp_sockets(5540)
     assert family == s.AF_INET6 and sock.bound == ("::", 5540)
     assert module.lookups[-1] == ("::", 5540, s.AF_INET6, module.SOCK_DGRAM)
+
+
+class FakeWlan:
+    """``network.WLAN(STA_IF)`` as a station reports itself (MicroPython's ``network`` module)."""
+
+    connected = True
+    addr6 = [("fe80::1:2%wlan0", 0, 0), "2001:db8::5"]
+
+    def __init__(self, interface):
+        assert interface == FakeNetwork.STA_IF
+
+    def isconnected(self):
+        return FakeWlan.connected
+
+    def ifconfig(self):
+        return ("192.168.1.40", "255.255.255.0", "192.168.1.1", "192.168.1.1")
+
+    def config(self, name):
+        assert name == "mac"
+        return b"\x02\x00\x00\x00\x00\x07"
+
+    def ipconfig(self, name):
+        if FakeWlan.addr6 is None:
+            raise ValueError("no IPv6 in this firmware")
+        return FakeWlan.addr6
+
+
+class FakeNetwork:
+    STA_IF = 0
+    WLAN = FakeWlan
+
+
+def test_an_esp32_station_interface_through_network():
+    import sys
+
+    saved = sys.modules.get("network")
+    sys.modules["network"] = FakeNetwork
+    try:
+        nics = NetworkInterfaces()
+        assert nics.names() == ["wlan"] and nics.exists("wlan") and not nics.exists("eth0")
+        assert nics.choose() == "wlan" and nics.ifindex("wlan") == 0
+        assert nics.mac("wlan") == b"\x02" + bytes(4) + b"\x07"
+        v4, v6 = nics.addresses("wlan")
+        assert v4 == [ipv4_bytes("192.168.1.40")] and v6 == [ipv6_bytes("fe80::1:2"), ipv6_bytes("2001:db8::5")]
+        FakeWlan.addr6 = None  # a firmware without IPv6: IPv4 only
+        assert nics.addresses("wlan") == ([ipv4_bytes("192.168.1.40")], [])
+        FakeWlan.connected = False
+        assert nics.addresses("wlan") == ([], []) and nics.choose() is None
+    finally:
+        FakeWlan.connected, FakeWlan.addr6 = True, [("fe80::1:2%wlan0", 0, 0), "2001:db8::5"]
+        if saved is None:
+            del sys.modules["network"]
+        else:
+            sys.modules["network"] = saved
