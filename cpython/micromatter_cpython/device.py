@@ -12,11 +12,10 @@ import asyncio
 import signal
 import sys
 
-from micromatter.runtime import Device, options_from
+from micromatter.runtime import Device, options_from, write_line
 from micromatter_cpython import net
 from micromatter_cpython.loop import UdpLoop
 from micromatter_cpython.port import Port
-
 
 
 def status_kb(field):
@@ -41,11 +40,6 @@ class Heap:
         return {"runtime": "cpython", "rss_kb": status_kb("VmRSS"), "peak_rss_kb": status_kb("VmHWM")}
 
 
-def write_line(text):
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def _report_heap(device):
     if device.runner is not None:
         device.runner.report_heap("request")
@@ -67,9 +61,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
 
 def main(argv=None):
     """Run the device until it is asked to stop; the process's exit status."""
-    if argv is None:
-        argv = sys.argv[1:]
-    options, status = options_from(argv, sys.stderr.write)
+    options, status = options_from(argv)
     if options is None:
         return status
     port = Port()

@@ -21,7 +21,7 @@ import sys
 from asyncio import core
 
 from micromatter import log
-from micromatter.runtime import Device, Options, options_from
+from micromatter.runtime import Device, Options, options_from, write_line
 from micromatter_mp import net
 from micromatter_mp.loop import UdpLoop
 from micromatter_mp.port import Port
@@ -60,14 +60,6 @@ class Heap:
         return out
 
 
-def write_line(text):
-    sys.stdout.write(text + "\n")
-    try:
-        sys.stdout.flush()
-    except (AttributeError, OSError):
-        pass
-
-
 async def _control(device):
     """Control lines on stdin (``Device.command``: ``stop``, ``heap``); the end of input stops the device."""
     stdin = sys.stdin
@@ -88,9 +80,7 @@ async def _serve(device, control):
 
 def main(argv=None):
     """Run the device until it is asked to stop; the process's exit status."""
-    if argv is None:
-        argv = sys.argv[1:]
-    options, status = options_from(argv, sys.stderr.write)
+    options, status = options_from(argv)
     if options is None:
         return status
     port = Port()

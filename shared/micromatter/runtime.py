@@ -16,6 +16,7 @@ each (what a person reads), and the QR code is drawn when the device comes up un
 """
 
 import json
+import sys
 
 from micromatter import log, onboarding
 from micromatter.commissioning.attestation import AttestationMaterial, DevelopmentAuthority
@@ -23,6 +24,7 @@ from micromatter.commissioning.config import DeviceConfig
 from micromatter.dnssd.address import address_text, ipv4_bytes, ipv6_bytes
 from micromatter.errors import MatterError
 from micromatter.node import MATTER, MDNS, Node
+from micromatter.udpsockets import is_loopback
 
 DEFAULT_PORT = 5540
 DEFAULT_PASSCODE = 20202021
@@ -173,9 +175,13 @@ def parse_args(argv):
     return o
 
 
-def options_from(argv, write_error):
-    """``(options, None)``, or ``(None, exit status)`` after writing the error or the usage text: 0 for
-    ``--help``, 2 for a bad command line."""
+def options_from(argv=None, write_error=None):
+    """``(options, None)``, or ``(None, exit status)`` after writing the error or the usage text (to stderr by
+    default): 0 for ``--help``, 2 for a bad command line.  ``argv`` defaults to the process's arguments."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if write_error is None:
+        write_error = sys.stderr.write
     try:
         return parse_args(argv), None
     except OptionsError as e:
@@ -240,6 +246,15 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
+
+
+def write_line(text):
+    """``text`` as one line on stdout, flushed at once: a harness or a person reads the lines as they come."""
+    sys.stdout.write(text + "\n")
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError):  # a MicroPython build whose stdout has no flush
+        pass
 
 
 def event_line(event):
@@ -499,8 +514,8 @@ class Device:
     """One device process: the node, its sockets on ``loop`` and its timers, from ``options``.
 
     ``port``: the runtime's ``Port``; ``net``: the runtime's network helpers (``micromatter_mp.net``,
-    ``micromatter_cpython.net``: ``interfaces``, ``matter_sockets``, ``mdns_sockets``, ``sendto``,
-    ``family_of``, ``is_loopback``, ``read_file``); ``loop``: its ``UdpLoop``; ``heap``: optional figures
+    ``micromatter_cpython.net``: ``interfaces``, ``matter_sockets``, ``mdns_sockets``, ``read_file``);
+    ``loop``: its ``UdpLoop`` (a ``micromatter.udploop.UdpLoopCore``: it also sends); ``heap``: optional figures
     (``after_call()``, ``report()``).  ``open(now_ms)`` binds, starts the node and prints ``online``; the
     port then runs the loop until a stop request and calls ``stop(now_ms)``.  A board gives its ``config`` (a
     ``DeviceConfig``: it has a verifier, not a passcode) and ``storage`` instead of the options' passcode and
@@ -519,9 +534,7 @@ class Device:
         self.interface = None
         self.node = None
         self.runner = None
-        self.matter = []  # (family, socket)
-        self.mdns = []  # (family, socket, group address)
-        self.send_errors = 0
+        self.mdns = []  # (socket, group address)
 
     def _extra_addresses(self):
         try:
@@ -566,13 +579,12 @@ class Device:
         self.node.exchanges.session_not_found = o.session_not_found == "on"
         self.node.mdns.probe = o.mdns_probe == "on"
         self.runner = DeviceRunner(self.node, self._send_matter, self._send_mdns, self.write_line,
-                                   net.is_loopback if loopback else None, self.heap, not o.no_banner, self.on_event)
+                                   is_loopback if loopback else None, self.heap, not o.no_banner, self.on_event)
         for family, sock in net.matter_sockets(o.port, loopback):
-            self.matter.append((family, sock))
             self.loop.add_socket(sock, self.runner, family)
         if o.mdns != "off" and self.interface:
             for family, sock, group in net.mdns_sockets(self.interface, interfaces.ifindex(self.interface)):
-                self.mdns.append((family, sock, group))
+                self.mdns.append((sock, group))
                 self.loop.add_socket(sock, self.runner.mdns, family)
             if not self.mdns:
                 log.warning(_TAG, "no mDNS socket could be opened: controllers will not discover the device")
@@ -586,36 +598,15 @@ class Device:
         self.runner.start(now_ms)
         return self.runner
 
-    def _socket(self, table, peer, dual):
-        """The socket of ``table`` for ``peer``'s family; with ``dual``, an IPv6 socket also takes IPv4."""
-        family = self.net.family_of(peer)
-        fallback = None
-        for entry in table:
-            if entry[0] == family:
-                return entry[1]
-            if dual and fallback is None and entry[0] == self.net.AF_INET6:
-                fallback = entry[1]
-        return fallback
-
-    def _send(self, sock, data, peer):
-        if sock is None:
-            self.send_errors += 1
-            return
-        try:
-            self.net.sendto(sock, data, peer)
-        except OSError as e:
-            self.send_errors += 1
-            log.debug(_TAG, "send failed: %r" % e)
-
     def _send_matter(self, data, peer):
-        self._send(self._socket(self.matter, peer, True), data, peer)
+        self.loop.send(self.runner, data, peer)
 
     def _send_mdns(self, data, destination):
         if isinstance(destination, str):  # MULTICAST (peers are tuples or raw sockaddr bytes)
-            for family, sock, group in self.mdns:
-                self._send(sock, data, group)
-        else:
-            self._send(self._socket([(f, s) for f, s, g in self.mdns], destination, False), data, destination)
+            for sock, group in self.mdns:
+                self.loop.sendto(sock, data, group)
+        else:  # a querier's address: the mDNS socket of its family (the IPv6 one is IPv6-only)
+            self.loop.send(self.runner.mdns, data, destination, False)
 
     def start(self, now_ms):
         """``open`` for a process's entry point: True, or False after logging why the device cannot run (a

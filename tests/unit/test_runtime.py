@@ -2,7 +2,9 @@
 through the adapter), and ``Device`` over a fake network, loop and clock: sockets, mDNS routing, addresses,
 control lines, loopback mode, stop."""
 
+import asyncio
 import json
+import sys
 
 from micromatter import log, onboarding, runtime
 from micromatter.commissioning.attestation import DevelopmentAuthority
@@ -11,9 +13,12 @@ from micromatter.node import MATTER, MDNS, Node
 from micromatter.runtime import (AddressWatcher, Deadline, Device, DeviceRunner, OptionsError, options_from,
                                  parse_args)
 from micromatter.storage import MemoryStorage
+from micromatter.udploop import UdpLoopCore
+from micromatter.udpsockets import UdpSockets
 from certs_vectors import credential
 from commissioner import PASSCODE, Commissioner, DeviceCtx, Wire, device_config
-from support import raises
+from netkit import AF_INET, AF_INET6, FakeSocketModule
+from support import IS_MICROPYTHON, raises
 from test_ifaddrs import FakeHost
 
 
@@ -48,6 +53,28 @@ def test_bad_options():
     assert options_from(["--nope"], errors.append) == (None, 2) and "--nope" in errors[-1]
     o, status = options_from(["--port", "7"], errors.append)
     assert status is None and o.port == 7
+
+
+def test_an_entry_points_arguments_and_lines_by_default():
+    saved = sys.argv[:]
+    sys.argv[:] = ["device", "--port", "9", "--mdns", "off"]
+    try:
+        o, status = options_from()  # the process's arguments after its name
+    finally:
+        sys.argv[:] = saved
+    assert status is None and (o.port, o.mdns) == (9, "off")
+    if IS_MICROPYTHON:
+        return  # the unix port's sys.stdout cannot be replaced: the line protocol is checked by tests/host
+    import io
+
+    out, stdout = io.StringIO(), sys.stdout
+    sys.stdout = out
+    try:
+        runtime.write_line("EVENT {}")
+        runtime.write_line("two")
+    finally:
+        sys.stdout = stdout
+    assert out.getvalue() == "EVENT {}\ntwo\n"
 
 
 def test_event_lines_are_json_with_bytes_as_hex():
@@ -173,28 +200,47 @@ def test_a_commissioning_through_the_runner():
     assert [c for c, d, a in dev.direct if c == MATTER] and [c for c, d, a in dev.direct if c == MDNS]
 
 
-class FakeLoop:
+class FakeSocket:
+    """A socket that records what is sent on it (``sent``: ``(name, data, peer)``); one peer is unreachable."""
+
+    def __init__(self, name, sent):
+        self.name = name
+        self.sent = sent
+
+    def sendto(self, data, peer):
+        if peer == ("10.9.9.9", 1):
+            raise OSError(101, "unreachable")
+        self.sent.append((self.name, data, peer))
+
+    def close(self):
+        pass
+
+
+class FakeLoop(UdpLoopCore):
+    """The loop core itself (socket choice, sending, counters), never run: ``Device`` uses its tables and
+    sends."""
+
     def __init__(self):
-        self.sockets = []
-        self.timers = []
+        UdpLoopCore.__init__(self, lambda: 0, UdpSockets(FakeSocketModule()), asyncio)
         self.stopped = 0
         self.closed = False
 
-    def add_socket(self, sock, endpoint, family):
-        self.sockets.append((sock, endpoint, family))
-        self.timers.append(endpoint)
+    @property
+    def table(self):
+        return [(e.sock.name, e.endpoint, e.family) for e in self._sockets]
 
-    def add_timer(self, source):
-        self.timers.append(source)
+    @property
+    def timers(self):
+        return self._timers
 
     def stop(self):
+        UdpLoopCore.stop(self)
         self.stopped += 1
 
     def close(self):
         self.closed = True
 
 
-AF_INET, AF_INET6 = 2, 10
 HOST = {"lo": (1, "00:00:00:00:00:00", "unknown"), "veth-a": (2, "9a:08:b3:bb:66:c0", "up")}
 CREDENTIALS = {"creds/" + n: credential(n) for n in ("test-paa-fff1-cert.pem", "test-paa-fff1-key.pem",
                                                       "test-paa-novid-cert.pem", "test-paa-novid-key.pem",
@@ -202,8 +248,7 @@ CREDENTIALS = {"creds/" + n: credential(n) for n in ("test-paa-fff1-cert.pem", "
 
 
 class FakeNet:
-    AF_INET = AF_INET
-    AF_INET6 = AF_INET6
+    """The port's ``net`` as ``Device`` uses it: interfaces, the two socket sets, files."""
 
     def __init__(self):
         h = FakeHost(HOST)
@@ -212,22 +257,12 @@ class FakeNet:
         self.joined = None
 
     def matter_sockets(self, port, loopback):
-        return [(AF_INET6, "m6-lo" if loopback else "m6")]
+        return [(AF_INET6, FakeSocket("m6-lo" if loopback else "m6", self.sent))]
 
     def mdns_sockets(self, interface, ifindex):
         self.joined = (interface, ifindex)
-        return [(AF_INET, "d4", ("224.0.0.251", 5353)), (AF_INET6, "d6", ("ff02::fb", 5353, 0, ifindex))]
-
-    def sendto(self, sock, data, peer):
-        if peer == ("10.9.9.9", 1):
-            raise OSError(101, "unreachable")
-        self.sent.append((sock, data, peer))
-
-    def family_of(self, peer):
-        return AF_INET if len(peer) == 2 else AF_INET6
-
-    def is_loopback(self, peer):
-        return peer[0] in ("127.0.0.1", "::1")
+        return [(AF_INET, FakeSocket("d4", self.sent), ("224.0.0.251", 5353)),
+                (AF_INET6, FakeSocket("d6", self.sent), ("ff02::fb", 5353, 0, ifindex))]
 
     def read_file(self, path, binary=False):
         return CREDENTIALS[path]
@@ -262,8 +297,8 @@ def test_device_opens_its_sockets_on_the_chosen_interface():
     device, port, net, loop, lines = open_device("--storage", "st", "--ipv6", "fd00::9", "--no-banner")
     assert device.interface == "veth-a" and net.joined == ("veth-a", 2) and port.location == "st"
     assert device.node.exchanges.session_not_found is True and device.node.mdns.probe is False
-    assert [(s, f) for s, e, f in loop.sockets] == [("m6", AF_INET6), ("d4", AF_INET), ("d6", AF_INET6)]
-    assert loop.sockets[0][1] is device.runner and loop.sockets[1][1] is device.runner.mdns
+    assert [(s, f) for s, e, f in loop.table] == [("m6", AF_INET6), ("d4", AF_INET), ("d6", AF_INET6)]
+    assert loop.table[0][1] is device.runner and loop.table[1][1] is device.runner.mdns
     assert [t for t in loop.timers if isinstance(t, AddressWatcher)]
     assert not [t for t in loop.timers if isinstance(t, Deadline)]  # no --max-seconds
     online = lines.events("online")[0]
@@ -283,7 +318,7 @@ def test_device_opens_its_sockets_on_the_chosen_interface():
     device._send_matter(b"m", ("10.78.0.2", 5540))  # IPv4 peers go out on the dual-stack socket
     assert net.sent[-1] == ("m6", b"m", ("10.78.0.2", 5540))
     device._send_matter(b"lost", ("10.9.9.9", 1))  # a send error is counted, not raised
-    assert device.send_errors == 1
+    assert loop.send_errors == 1 and loop.sent == len(net.sent)
 
     assert device.command("heap\n") is False and lines.events("heap")[-1]["reason"] == "request"
     assert device.command("what\n") is False and device.command("\n") is False and loop.stopped == 0
@@ -312,7 +347,7 @@ def test_device_attestation_from_credentials_and_a_deadline():
 def test_loopback_mode_serves_loopback_peers_only():
     device, port, net, loop, lines = open_device("--mdns", "loopback")
     assert device.interface == "lo" and net.joined == ("lo", 1)
-    assert loop.sockets[0][0] == "m6-lo" and not [t for t in loop.timers if isinstance(t, AddressWatcher)]
+    assert loop.table[0][0] == "m6-lo" and not [t for t in loop.timers if isinstance(t, AddressWatcher)]
     assert device.node.config.ipv4 == (b"\x7f\x00\x00\x01",)
     assert device.node.config.host is None  # lo has no MAC: a random host name
     runner = device.runner
@@ -325,7 +360,7 @@ def test_loopback_mode_serves_loopback_peers_only():
 
 def test_mdns_off_and_unknown_interface():
     device, port, net, loop, lines = open_device("--mdns", "off", "--session-not-found", "off")
-    assert net.joined is None and [s for s, e, f in loop.sockets] == ["m6"]
+    assert net.joined is None and [s for s, e, f in loop.table] == ["m6"]
     assert device.node.exchanges.session_not_found is False
     e = raises(OptionsError, open_device, "--interface", "wlan7")
     assert "wlan7" in str(e) and "veth-a" in str(e)
