@@ -114,7 +114,7 @@ def test_protocols_that_need_encryption_never_run_on_an_unsecured_session():
     ack = _from_b(wire)
     assert len(ack) == 1 and ack[0]["opcode"] == STANDALONE_ACK and ack[0]["session"] == 0
     assert a.exchanges.mrp.in_use() == 0  # A's message was acknowledged
-    assert not any(b.sessions.unsecure.used)  # B kept no unsecured session for it
+    assert not any(b.sessions.unsecure.state)  # B kept no unsecured session for it
 
 
 def _bogus(session_id, counter=5, size=60):
@@ -149,7 +149,7 @@ def test_unknown_session_is_answered_with_session_not_found():
     p.decode(data, n)
     assert (h.session_id, h.source_node_id, bytes(h.dest_node_id)) == (0, None, bytes(8))
     assert (p.initiator, p.reliable, p.ack_counter, p.opcode, p.protocol_id) == (False, False, None, 0x40, 0)
-    assert b.exchanges.exchanges() == [] and not any(b.sessions.unsecure.used)
+    assert b.exchanges.exchanges() == [] and not any(b.sessions.unsecure.state)
 
 
 def test_session_not_found_can_be_turned_off_and_is_rate_limited():
@@ -369,4 +369,4 @@ def test_garbage_is_dropped_quietly():
         loud()
     # Cut or flipped, the message fails its tag (the header is the AAD): nothing is ever delivered.
     assert b.echo.requests == [] and b.exchanges.exchanges() == []
-    assert not any(b.sessions.unsecure.used) and b.exchanges.mrp.in_use() == 0
+    assert not any(b.sessions.unsecure.state) and b.exchanges.mrp.in_use() == 0
