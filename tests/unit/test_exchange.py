@@ -20,8 +20,8 @@ from micromatter.exchange import (
 )
 from micromatter.message import MessageHeader, ProtocolHeader
 from micromatter.securechannel.opcodes import STANDALONE_ACK
-from exchangekit import ECHO, ECHO_PROTOCOL, ECHO_REPLY, Ctx, Node, Wire, ask, loud, quiet, secure_pair
-from sessionkit import write_message
+from exchangekit import ECHO, ECHO_PROTOCOL, ECHO_REPLY, Node, Wire, ask, loud, quiet, secure_pair
+from sessionkit import Clockless, write_message
 from support import Rng, raises, unhex
 
 
@@ -325,9 +325,9 @@ def test_bad_arguments():
     u = a.sessions.create_unsecure_session(is_initiator=True, now_ms=0)
     raises(ExchangeArgumentError, ex.open, u, a.echo, 0)  # no address known for it
     raises(ExchangeStateError, ex.open, "session", a.echo, 0)
-    raises(ExchangeArgumentError, ExchangeManager, object(), Ctx(1))
+    raises(ExchangeArgumentError, ExchangeManager, object(), Clockless(1))
     raises(ExchangeArgumentError, ExchangeManager, a.sessions, object())
-    raises(ExchangeArgumentError, ExchangeManager, a.sessions, Ctx(1), 0)
+    raises(ExchangeArgumentError, ExchangeManager, a.sessions, Clockless(1), 0)
     raises(ExchangeArgumentError, ex.on_datagram, None, 0, "B", 0)
     raises(ExchangeArgumentError, ex.on_datagram, "abc", 3, "B", 0)
     x = ex.open(sa, a.echo, 0)
