@@ -223,3 +223,21 @@ def test_status_ib_fields_land_on_their_report():
     # StatusIB without its status: the report is malformed, whatever else it holds.
     no_status = unhex("15 36 01 15 35 01 37 00 24 00 01 18 35 01 24 01 05 18 18 18 18 18")
     raises(MalformedMessageError, msg.decode_invoke_response, no_status)
+
+
+def test_public_information_block_readers():
+    from micromatter import tlv
+
+    def at(hex_text):
+        r = tlv.TlvReader(unhex(hex_text))
+        assert r.next()
+        return r
+
+    assert msg.read_status(at("15 24 00 81 24 01 42 18")) == (0x81, 0x42)
+    assert msg.read_status(at("15 24 00 01 18")) == (1, None)
+    assert msg.read_cluster_path(at("17 24 01 02 24 02 06 18")) == (None, 2, 6)
+    assert msg.read_event_filter(at("15 24 00 07 24 01 05 18")) == (7, 5)
+    assert msg.read_attribute_path(at("17 24 02 01 24 03 06 24 04 00 18")) == AttributePath(1, 6, 0)
+    assert msg.read_command_path(at("17 24 00 01 24 01 06 24 02 02 18")) == CommandPath(1, 6, 2)
+    assert msg.read_data_version_filter(at("15 37 00 24 01 01 24 02 06 18 24 01 09 18")) == DataVersionFilter(1, 6, 9)
+    raises(MalformedMessageError, msg.read_status, at("15 24 01 42 18"))  # no status

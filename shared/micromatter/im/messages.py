@@ -141,11 +141,6 @@ def _read(r, schema, target):
     return target
 
 
-def _new(r, schema):
-    """The structure at ``r`` as a new object of the schema's ``make``."""
-    return _read(r, schema, schema[_MAKE]())
-
-
 def _array_of(item, what):
     """A reader of an array (or list) whose elements are read by ``item``: a schema, or a function."""
     by_schema = type(item) is tuple
@@ -361,58 +356,40 @@ _COMMAND_STATUS = _schema("CommandStatusIB", STRUCT, (
 ), (0, 1), CommandStatus)
 
 
-def read_attribute_path(r):
-    return _new(r, _ATTRIBUTE_PATH)
+def _reader_of(schema, names=None):
+    """The public reader of an information block: a new object read by ``schema``, or, given ``names`` (two
+    or three), a tuple of those members (read into a ``_Fields``)."""
+    if names is None:
+        return lambda r: _read(r, schema, schema[_MAKE]())
+    first, second, third = names[0], names[1], names[2] if len(names) > 2 else None
+
+    def read(r):
+        f = _read(r, schema, _Fields())
+        if third is None:
+            return getattr(f, first), getattr(f, second)
+        return getattr(f, first), getattr(f, second), getattr(f, third)
+
+    return read
 
 
-def read_event_path(r):
-    return _new(r, _EVENT_PATH)
-
-
-def read_command_path(r):
-    return _new(r, _COMMAND_PATH)
-
-
-def read_event_filter(r):
-    """EventFilterIB -> (node or None, event_min)."""
-    f = _read(r, _EVENT_FILTER, _Fields())
-    return f.node, f.event_min
-
-
-def read_cluster_path(r):
-    """ClusterPathIB -> (node or None, endpoint, cluster)."""
-    f = _read(r, _CLUSTER_PATH, _Fields())
-    return f.node, f.endpoint, f.cluster
-
-
-def read_status(r):
-    """StatusIB -> (status, cluster_status or None)."""
-    f = _read(r, _STATUS, _Fields())
-    return f.status, f.cluster_status
+# The public readers of the information blocks: each its object (AttributePath, ..., CommandStatus), or a tuple:
+# EventFilterIB (node or None, event_min), ClusterPathIB (node or None, endpoint, cluster), StatusIB (status,
+# cluster_status or None).
+read_attribute_path = _reader_of(_ATTRIBUTE_PATH)
+read_event_path = _reader_of(_EVENT_PATH)
+read_command_path = _reader_of(_COMMAND_PATH)
+read_attribute_data = _reader_of(_ATTRIBUTE_DATA)
+read_attribute_status = _reader_of(_ATTRIBUTE_STATUS)
+read_event_data = _reader_of(_EVENT_DATA)
+read_command_data = _reader_of(_COMMAND_DATA)
+read_command_status = _reader_of(_COMMAND_STATUS)
+read_event_filter = _reader_of(_EVENT_FILTER, ("node", "event_min"))
+read_cluster_path = _reader_of(_CLUSTER_PATH, ("node", "endpoint", "cluster"))
+read_status = _reader_of(_STATUS, ("status", "cluster_status"))
 
 
 def read_data_version_filter(r):
     return _read(r, _DATA_VERSION_FILTER, DataVersionFilter(None, None, None))
-
-
-def read_attribute_data(r):
-    return _new(r, _ATTRIBUTE_DATA)
-
-
-def read_attribute_status(r):
-    return _new(r, _ATTRIBUTE_STATUS)
-
-
-def read_event_data(r):
-    return _new(r, _EVENT_DATA)
-
-
-def read_command_data(r):
-    return _new(r, _COMMAND_DATA)
-
-
-def read_command_status(r):
-    return _new(r, _COMMAND_STATUS)
 
 
 # AttributeReportIB -> AttributeData or AttributeStatus; EventReportIB -> EventData or EventStatus;

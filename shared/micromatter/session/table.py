@@ -121,25 +121,12 @@ class SessionHandle:
         (8 bytes secure, 16 unsecured): write the header (encrypt, append the tag); the message length."""
         return self._t.seal(self._slot(), buf, end, now_ms)
 
-    @property
-    def parameters(self):
-        """The peer's session parameters (MRP intervals and revisions)."""
-        return self._t.params[self._slot()]
-
-    @property
-    def timestamp(self):
-        """Last send or receive (ms): the eviction key."""
-        return self._t.timestamp[self._slot()]
-
-    @property
-    def active_timestamp(self):
-        """Last receive (ms)."""
-        return self._t.active_timestamp[self._slot()]
-
-    @property
-    def last_message_counter(self):
-        """The counter of the last message encoded (MRP matches acknowledgements against it)."""
-        return self._t.last_tx[self._slot()]
+    # The peer's session parameters (MRP intervals and revisions); the last send or receive (ms: the eviction
+    # key); the last receive (ms); the counter of the last message encoded (MRP matches acknowledgements to it).
+    parameters = property(lambda self: self._t.params[self._slot()])
+    timestamp = property(lambda self: self._t.timestamp[self._slot()])
+    active_timestamp = property(lambda self: self._t.active_timestamp[self._slot()])
+    last_message_counter = property(lambda self: self._t.last_tx[self._slot()])
 
     def is_peer_active(self, now_ms):
         """True if the peer sent something within its active threshold (MRP then uses the active interval)."""
