@@ -32,7 +32,7 @@ from micromatter.session.errors import (
     SessionStateError,
 )
 from micromatter.session.params import check_parameters
-from micromatter.session.table import SessionHandle, SessionTable, check_message, deliver
+from micromatter.session.table import SessionHandle, SessionTable, check_message
 
 # Slot states.  Establishing: id handed out, handshake running.  Defunct: MRP gave up on the peer; a
 # message from it makes the session active again.  Pending eviction: chosen for eviction while held.
@@ -253,7 +253,9 @@ class SecureSessionTable(SessionTable):
             rx.commit(i, counter)
             if state == DEFUNCT:
                 self.state[i] = ACTIVE
-        return deliver(self, i, buf, header_length, end, verdict != NEW, now_ms)
+        self.timestamp[i] = now_ms
+        self.active_timestamp[i] = now_ms
+        return self.received.fill(self.handles[i], buf, header_length, end, verdict != NEW)
 
     def seal(self, i, buf, end, now_ms):
         """Encrypt the protocol header and payload in ``buf[8:end]``, write the header; the total length."""

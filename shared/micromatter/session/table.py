@@ -72,21 +72,6 @@ class SessionTable:
 
 
 
-def deliver(table, i, buf, header_length, end, duplicate, now_ms):
-    """Slot ``i`` of ``table`` heard from its peer (message checked, decrypted): decode the protocol header at
-    ``buf[header_length:end]`` into the table's ``received``, with the session and the payload span; return it.
-    (A function, not a method: one lookup less per message on MicroPython.)"""
-    table.timestamp[i] = now_ms
-    table.active_timestamp[i] = now_ms
-    received = table.received
-    n = received.protocol.decode(buf, header_length, end)
-    received.session = table.handles[i]
-    received.duplicate = duplicate
-    received.payload_start = header_length + n
-    received.payload_end = end
-    return received
-
-
 class SessionHandle:
     """A handle on slot ``index`` of a session table, valid while the slot holds the session it was made for."""
 

@@ -16,7 +16,7 @@ from micromatter.message import SESSION_UNICAST
 from micromatter.session.counters import NEW
 from micromatter.session.errors import MessageRejectedError, SessionArgumentError
 from micromatter.session.params import check_parameters
-from micromatter.session.table import SessionHandle, SessionTable, check_message, deliver
+from micromatter.session.table import SessionHandle, SessionTable, check_message
 
 HEADER_LENGTH = const(16)
 DEFAULT_CAPACITY = const(4)
@@ -110,7 +110,9 @@ class UnsecureSessionTable(SessionTable):
         verdict = rx.check(i, counter)
         if verdict == NEW:
             rx.commit(i, counter)
-        return deliver(self, i, buf, header_length, length, verdict != NEW, now_ms)
+        self.timestamp[i] = now_ms
+        self.active_timestamp[i] = now_ms
+        return self.received.fill(self.handles[i], buf, header_length, length, verdict != NEW)
 
     def seal(self, i, buf, end, now_ms):
         """Write the 16-byte header before the protocol header and payload in ``buf[16:end]``; the length."""
