@@ -2,9 +2,11 @@
 
 Requests decode into small objects whose attribute/command data stay as
 memoryview spans of the payload (the TLV element, tag included), decoded
-later against the data model's types.  Encoding writes with a
-``tlv.TlvWriter``, so the engine can fill a preallocated buffer and stop at
-its limit (chunking).  Anything malformed raises ``MalformedMessageError``.
+later against the data model's types; every information block and message
+is read by one table-driven reader from its schema (below).  Encoding writes
+with a ``tlv.TlvWriter``, so the engine can fill a preallocated buffer and
+stop at its limit (chunking).  Anything malformed raises
+``MalformedMessageError``.
 """
 
 from micromatter import tlv
