@@ -77,9 +77,14 @@ _U64_END = 1 << 64
 _BUFFERS = (bytes, bytearray, memoryview)  # built once: a tuple of builtins in a call would allocate
 
 
-def _end(buf, end):
+def _bounds(buf, offset, end, size, what):
+    """``end`` (None: the buffer's end) clipped to the buffer, once ``buf[offset:end]`` holds ``size`` bytes."""
     n = len(buf)
-    return n if end is None or end > n else end
+    if end is None or end > n:
+        end = n
+    if offset < 0 or end - offset < size:
+        raise HeaderTruncatedError(what + " too short")
+    return end
 
 
 def _copy8(dst, buf, p):
@@ -87,14 +92,10 @@ def _copy8(dst, buf, p):
         dst[i] = buf[p + i]
 
 
-def _check_u16(value, name):
-    if not isinstance(value, int) or value < 0 or value > 0xFFFF:
-        raise HeaderFieldError(name + " must be an unsigned 16-bit int")
-
-
-def _check_u32(value, name):
-    if not isinstance(value, int) or value < 0 or value >= _U32_END:
-        raise HeaderFieldError(name + " must be an unsigned 32-bit int")
+def _check_uint(value, end, name):
+    """``value`` must be an int in 0..end-1 (``end``: 1 << the field's bits)."""
+    if not isinstance(value, int) or value < 0 or value >= end:
+        raise HeaderFieldError(name + " must be an unsigned int below " + hex(end))
 
 
 def _check_node_id(value, name):
@@ -110,6 +111,13 @@ def _put_node_id(buf, p, value):
         put_le(buf, p, value, 8)
     else:
         buf[p : p + 8] = value
+
+
+def _extension_size(ext):
+    """Bytes an extension block takes on the wire (its 2-byte length included)."""
+    if len(ext) > 0xFFFF:
+        raise HeaderFieldError("extensions longer than 65535 bytes")
+    return 2 + len(ext)
 
 
 def _extension(buf, q, end):
@@ -171,18 +179,14 @@ class MessageHeader:
         return n + 2 if self.dest_group_id is not None else n
 
     def length(self):
-        """Encoded length in bytes."""
+        """Encoded length in bytes (``HeaderFieldError`` if the extensions cannot be encoded)."""
         n = self.obfuscated_length() + 4
-        if self.extensions is not None:
-            n += 2 + len(self.extensions)
-        return n
+        return n if self.extensions is None else n + _extension_size(self.extensions)
 
     def decode(self, buf, offset=0, end=None):
         """Fill this header from ``buf[offset:end]``; return the number of bytes it takes."""
-        end = _end(buf, end)
+        end = _bounds(buf, offset, end, 8, "message header")
         p = offset
-        if p < 0 or end - p < 8:
-            raise HeaderTruncatedError("message header too short")
         flags = buf[p]
         if flags & 0xF0:
             raise HeaderVersionError("message header version " + str(flags >> 4))
@@ -213,9 +217,7 @@ class MessageHeader:
             q += 2
         if q > end:
             raise HeaderTruncatedError("message header too short")
-        ext = 0
-        if security & FLAG_EXTENSIONS:
-            ext = _extension(buf, q, end)
+        ext = _extension(buf, q, end) if security & FLAG_EXTENSIONS else 0
         # Everything checked: fill the fields.
         self.session_id = buf[p + 1] | (buf[p + 2] << 8)
         self.session_type = session_type
@@ -234,17 +236,13 @@ class MessageHeader:
             self.dest_node_id = self._dest
         elif dsiz == DSIZ_GROUP:
             self.dest_group_id = buf[dest] | (buf[dest + 1] << 8)
-        if ext:
-            self.extensions = memoryview(buf)[q + 2 : q + ext]
-            q += ext
-        else:
-            self.extensions = None
-        return q - p
+        self.extensions = memoryview(buf)[q + 2 : q + ext] if ext else None
+        return q + ext - p
 
     def encode(self, buf, offset=0):
         """Write this header into ``buf`` at ``offset``; return the number of bytes written."""
-        _check_u16(self.session_id, "session_id")
-        _check_u32(self.counter, "counter")
+        _check_uint(self.session_id, 0x10000, "session_id")
+        _check_uint(self.counter, _U32_END, "counter")
         source = self.source_node_id
         dest = self.dest_node_id
         group = self.dest_group_id
@@ -258,15 +256,12 @@ class MessageHeader:
             if group is not None:
                 raise HeaderInconsistentError("both a destination node id and a group id")
         if group is not None:
-            _check_u16(group, "dest_group_id")
+            _check_uint(group, 0x10000, "dest_group_id")
         if session_type == SESSION_GROUP:
             if source is None or group is None:
                 raise HeaderInconsistentError("a group message needs a source node id and a group id")
         elif group is not None:
             raise HeaderInconsistentError("unicast message with a group id")
-        ext = self.extensions
-        if ext is not None and len(ext) > 0xFFFF:
-            raise HeaderFieldError("message extensions too long")
         n = self.length()
         if offset < 0 or offset + n > len(buf):
             raise HeaderBufferError("no room for the message header")
@@ -290,8 +285,8 @@ class MessageHeader:
             buf[q] = group & 0xFF
             buf[q + 1] = group >> 8
             q += 2
-        if ext is not None:
-            q = _put_extension(buf, q, ext)
+        if self.extensions is not None:
+            q = _put_extension(buf, q, self.extensions)
         return q - p
 
 
@@ -336,21 +331,18 @@ class ProtocolHeader:
         )
 
     def length(self):
+        """Encoded length in bytes (``HeaderFieldError`` if the extensions cannot be encoded)."""
         n = 6
         if self.vendor_id is not None:
             n += 2
         if self.ack_counter is not None:
             n += 4
-        if self.extensions is not None:
-            n += 2 + len(self.extensions)
-        return n
+        return n if self.extensions is None else n + _extension_size(self.extensions)
 
     def decode(self, buf, offset=0, end=None):
         """Fill this header from ``buf[offset:end]``; return the number of bytes it takes."""
-        end = _end(buf, end)
+        end = _bounds(buf, offset, end, 6, "protocol header")
         p = offset
-        if p < 0 or end - p < 6:
-            raise HeaderTruncatedError("protocol header too short")
         flags = buf[p]
         if flags & _EX_RESERVED:
             raise HeaderReservedError("reserved exchange flag set")
@@ -365,9 +357,7 @@ class ProtocolHeader:
             q += 4
         if q > end:
             raise HeaderTruncatedError("protocol header too short")
-        ext = 0
-        if flags & EX_EXTENSIONS:
-            ext = _extension(buf, q, end)
+        ext = _extension(buf, q, end) if flags & EX_EXTENSIONS else 0
         self.initiator = flags & EX_INITIATOR != 0
         self.reliable = flags & EX_RELIABLE != 0
         self.opcode = buf[p + 1]
@@ -375,28 +365,21 @@ class ProtocolHeader:
         self.vendor_id = buf[vendor] | (buf[vendor + 1] << 8) if flags & EX_VENDOR else None
         self.protocol_id = buf[protocol] | (buf[protocol + 1] << 8)
         self.ack_counter = get_le(buf, ack, 4) if flags & EX_ACK else None
-        if ext:
-            self.extensions = memoryview(buf)[q + 2 : q + ext]
-            q += ext
-        else:
-            self.extensions = None
-        return q - p
+        self.extensions = memoryview(buf)[q + 2 : q + ext] if ext else None
+        return q + ext - p
 
     def encode(self, buf, offset=0):
         """Write this header into ``buf`` at ``offset``; return the number of bytes written."""
-        _check_u16(self.exchange_id, "exchange_id")
-        _check_u16(self.protocol_id, "protocol_id")
+        _check_uint(self.exchange_id, 0x10000, "exchange_id")
+        _check_uint(self.protocol_id, 0x10000, "protocol_id")
         if not isinstance(self.opcode, int) or self.opcode < 0 or self.opcode > 0xFF:
             raise HeaderFieldError("opcode must be an unsigned 8-bit int")
         vendor = self.vendor_id
         if vendor is not None:
-            _check_u16(vendor, "vendor_id")
+            _check_uint(vendor, 0x10000, "vendor_id")
         ack = self.ack_counter
         if ack is not None:
-            _check_u32(ack, "ack_counter")
-        ext = self.extensions
-        if ext is not None and len(ext) > 0xFFFF:
-            raise HeaderFieldError("secured extensions too long")
+            _check_uint(ack, _U32_END, "ack_counter")
         n = self.length()
         if offset < 0 or offset + n > len(buf):
             raise HeaderBufferError("no room for the protocol header")
@@ -416,6 +399,6 @@ class ProtocolHeader:
         if ack is not None:
             put_le(buf, q, ack, 4)
             q += 4
-        if ext is not None:
-            q = _put_extension(buf, q, ext)
+        if self.extensions is not None:
+            q = _put_extension(buf, q, self.extensions)
         return q - p

@@ -14,7 +14,6 @@ retransmission entry; the controller's standalone ack then frees entry and excha
 - ``exchange_manager_heap``: the heap an ``ExchangeManager`` holds (buffers, tables, MRP pool).
 """
 
-import gc
 
 import benchlib
 from micromatter.clusters.light import build_light
@@ -119,25 +118,6 @@ class Interaction:
         self.device_us += benchlib._diff_us(t1, t0) + benchlib._diff_us(benchlib._now_us(), t2)
 
 
-def _heap_of(build):
-    gc.collect()
-    if benchlib.IS_MICROPYTHON:
-        before = gc.mem_alloc()
-        kept = build()
-        gc.collect()
-        used = gc.mem_alloc() - before
-    else:
-        import tracemalloc
-
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        kept = build()
-        used = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
-    del kept
-    return used
-
-
 def run(emit):
     it = Interaction()
     for _ in range(20):
@@ -158,5 +138,5 @@ def run(emit):
     emit("exchange_engine_only", benchlib.time_per_op_us(only, n, warmup=5), "us")
     emit("exchange_engine_only_alloc", benchlib.alloc_per_op_bytes(only, 200, warmup=5), "B/op")
     device, d, controller, c = pair()
-    emit("exchange_manager_heap", _heap_of(lambda: ExchangeManager(device, Clockless(9))), "B",
+    emit("exchange_manager_heap", benchlib.heap_of(lambda: ExchangeManager(device, Clockless(9))), "B",
          exchanges=16, retransmission_entries=8)

@@ -9,7 +9,6 @@
   rewritten on every save; emulated here with its JSON shape).
 """
 
-import gc
 import json
 
 import benchlib
@@ -47,34 +46,15 @@ def _message_round_trip(emit):
     emit("session_encode_64", benchlib.time_per_op_us(encode_only, 1000, warmup=20), "us", payload=64)
 
 
-def _heap_of(build):
-    gc.collect()
-    if benchlib.IS_MICROPYTHON:
-        before = gc.mem_alloc()
-        kept = build()
-        gc.collect()
-        used = gc.mem_alloc() - before
-    else:
-        import tracemalloc
-
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        kept = build()
-        gc.collect()
-        used = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
-    return used, kept
-
-
 def _slot_heap(emit):
-    small, _ = _heap_of(lambda: manager(secure_capacity=17))
-    large, _ = _heap_of(lambda: manager(secure_capacity=81))
+    small = benchlib.heap_of(lambda: manager(secure_capacity=17))
+    large = benchlib.heap_of(lambda: manager(secure_capacity=81))
     emit("session_heap_per_slot", (large - small) / 64, "B/slot", sizes="17 vs 81 slots")
     emit("session_manager_heap_17", small, "B", note="whole manager: 17 secure, 4 unsecured, 15 records")
     m = manager(secure_capacity=17)
     f = fabric(1)
     open_session(m, f, 1)  # warm the code paths
-    used, _ = _heap_of(lambda: [open_session(m, f, 100 + k) for k in range(8)])
+    used = benchlib.heap_of(lambda: [open_session(m, f, 100 + k) for k in range(8)])
     emit("session_heap_per_open_session", used / 8, "B/session", note="handle, AES-CCM contexts, keys")
 
 

@@ -83,3 +83,25 @@ def heap_used():
     import tracemalloc
 
     return tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None
+
+
+def heap_of(build):
+    """Heap bytes held by what ``build()`` returns (collected before and after; MicroPython ``gc.mem_alloc``,
+    CPython tracemalloc)."""
+    gc.collect()
+    if IS_MICROPYTHON:
+        before = gc.mem_alloc()
+        kept = build()
+        gc.collect()
+        used = gc.mem_alloc() - before
+    else:
+        import tracemalloc
+
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+    del kept
+    return used

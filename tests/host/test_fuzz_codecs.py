@@ -11,32 +11,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from fuzzlib import BATCH, batch, count, mutate, mutation, reporter
 from micromatter import message, tlv
 from micromatter.errors import MessageError, TlvError
+from test_tlv import walk
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 report = reporter(2000)
-
-
-def walk(data):
-    """Visit every element (entering containers, decoding strings); fail if it takes more steps than bytes."""
-    r = tlv.TlvReader(data)
-    limit = 2 * len(data) + 2
-    steps = 0
-    while True:
-        while r.next():
-            steps += 1
-            assert steps <= limit, "reader did not advance"
-            if r.type >= tlv.STRUCT:
-                r.enter()
-            elif r.type == tlv.UTF8:
-                r.str()
-            elif r.type == tlv.BYTES:
-                r.bytes()
-        steps += 1
-        assert steps <= limit, "reader did not advance"
-        if not r.depth:
-            return steps
-        r.exit()
 
 
 # --- TLV --------------------------------------------------------------------
@@ -68,7 +47,7 @@ values = st.recursive(
 
 def check_tlv(name, data):
     try:
-        walk(data)
+        walk(data, len(data))  # every element takes at least one byte
         value = tlv.decode(data)
     except TlvError as e:
         count(name, type(e).__name__)
@@ -100,7 +79,7 @@ def test_tlv_valid_and_mutated_encodings(value, mutants):
     # The valid encoding decodes to the value and re-encodes to the same bytes.
     assert tlv.decode(encoded) == value
     assert tlv.encode(tlv.decode(encoded)) == encoded
-    walk(encoded)
+    walk(encoded, len(encoded))
     count("test_tlv_valid_and_mutated_encodings", "valid")
     for mutations in mutants:
         check_tlv("test_tlv_valid_and_mutated_encodings", mutate(encoded, mutations))
@@ -132,30 +111,17 @@ def test_tlv_reader_random_operations(value, rnd, tag):
 # --- message and protocol headers -------------------------------------------
 
 
-def check_message_header(name, data):
-    h = message.MessageHeader()
+def check_header(name, h, data):
+    """Decode ``data`` into the header ``h`` (a message header takes 8 bytes or more, a protocol header 6):
+    only a ``MessageError``, or the same bytes encoded back."""
     try:
         n = h.decode(data)
     except MessageError as e:
         count(name, type(e).__name__)
         return
-    assert 8 <= n <= len(data) and n == h.length()
+    assert (8 if isinstance(h, message.MessageHeader) else 6) <= n <= len(data) and n == h.length()
     out = bytearray(n)
     assert h.encode(out) == n
-    assert bytes(out) == data[:n]
-    count(name, "ok")
-
-
-def check_protocol_header(name, data):
-    p = message.ProtocolHeader()
-    try:
-        n = p.decode(data)
-    except MessageError as e:
-        count(name, type(e).__name__)
-        return
-    assert 6 <= n <= len(data) and n == p.length()
-    out = bytearray(n)
-    assert p.encode(out) == n
     assert bytes(out) == data[:n]
     count(name, "ok")
 
@@ -164,7 +130,7 @@ def check_protocol_header(name, data):
 @given(batch(st.binary(max_size=40)))
 def test_message_header_random_bytes(inputs):
     for data in inputs:
-        check_message_header("test_message_header_random_bytes", data)
+        check_header("test_message_header_random_bytes", message.MessageHeader(), data)
 
 
 # Random bytes rarely pass the version check; these give every flag combination a fair chance.
@@ -177,21 +143,21 @@ security_bytes = st.one_of(st.sampled_from((0x00, 0x01, 0x20, 0x21, 0x40, 0x80, 
 def test_message_header_random_flags(inputs):
     for flags, security, rest in inputs:
         data = bytes((flags,)) + rest[:2] + bytes((security,)) + rest[2:]
-        check_message_header("test_message_header_random_flags", data)
+        check_header("test_message_header_random_flags", message.MessageHeader(), data)
 
 
 @FUZZ
 @given(batch(st.binary(max_size=24)))
 def test_protocol_header_random_bytes(inputs):
     for data in inputs:
-        check_protocol_header("test_protocol_header_random_bytes", data)
+        check_header("test_protocol_header_random_bytes", message.ProtocolHeader(), data)
 
 
 @FUZZ
 @given(batch(st.tuples(st.integers(0, 0x1F), st.binary(max_size=20))))
 def test_protocol_header_valid_flags(inputs):
     for flags, rest in inputs:
-        check_protocol_header("test_protocol_header_valid_flags", bytes((flags,)) + rest)
+        check_header("test_protocol_header_valid_flags", message.ProtocolHeader(), bytes((flags,)) + rest)
 
 
 node_ids = st.one_of(st.none(), st.integers(0, (1 << 64) - 1))

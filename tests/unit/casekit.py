@@ -4,22 +4,11 @@ handshake driver is ``handshakekit``)."""
 from micromatter.certs import issue
 from micromatter.fabric import Fabric
 from micromatter.securechannel.case import CaseInitiator, CaseResponder
-from micromatter.session.manager import SessionManager
 from micromatter.storage import MemoryStorage
-from support import Rng, port
+from sessionkit import Clockless, manager
+from support import port
 
 EPOCH_KEY = bytes(range(0x40, 0x50))
-
-
-class Ctx:
-    """The port's crypto with deterministic randomness."""
-
-    def __init__(self, seed):
-        self.crypto = port().crypto
-        self._rng = Rng(seed)
-
-    def random_bytes(self, n):
-        return self._rng.bytes(n)
 
 
 class Authority:
@@ -55,10 +44,6 @@ class Authority:
                                        self.rcac.encode(), private, epoch_key or self.epoch_key)
 
 
-def manager(storage=None, seed=1, **kwargs):
-    return SessionManager(Ctx(seed), MemoryStorage() if storage is None else storage, **kwargs)
-
-
 class Side:
     """One node: its fabrics, session manager and (for a device) CASE responder."""
 
@@ -67,7 +52,7 @@ class Side:
         self.storage = MemoryStorage() if storage is None else storage
         self.sessions = manager(self.storage, seed)
         self.sessions.init_from_storage(self.fabrics)
-        self.ctx = Ctx(seed + 1000)
+        self.ctx = Clockless(seed + 1000)
         self.responder = CaseResponder(self.ctx, self.sessions, self.fabrics, **responder_args)
 
     def initiator(self, fabric, peer_node_id, now=0, **kwargs):

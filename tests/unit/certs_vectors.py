@@ -485,6 +485,25 @@ def key(name):
     return unhex(KEYS[name])
 
 
+def with_fields(cert, **fields):
+    """A copy of the decoded certificate ``cert`` with ``fields`` changed (checked as any certificate is; the
+    signature kept unless given: re-sign with ``issue.sign``)."""
+    from micromatter.certs import opcert
+
+    args = dict(
+        serial=cert.serial,
+        issuer=cert.issuer,
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        subject=cert.subject,
+        public_key=cert.public_key,
+        extensions=cert.extensions,
+        signature=cert.signature,
+    )
+    args.update(fields)
+    return opcert.MatterCertificate(**args)
+
+
 # Certification declarations (TestCertificationDeclaration.cpp): the TLV content and the
 # CMS SignedData the SDK produced with the CSA test CD-signing key.
 CD_CONTENT_01 = unhex(

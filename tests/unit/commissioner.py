@@ -32,7 +32,8 @@ from micromatter.session.manager import SessionManager
 from micromatter.storage import MemoryStorage
 from casekit import Authority
 from certs_vectors import credential
-from support import Rng, port
+from sessionkit import Clockless
+from support import port
 
 MATTER = "matter"
 MDNS = "mdns"
@@ -63,17 +64,6 @@ class CommissioningError(MatterError):
         super().__init__("%s: %s" % (step, detail))
         self.step = step
         self.detail = detail
-
-
-class Ctx:
-    """The port's crypto with deterministic randomness (reproducible runs)."""
-
-    def __init__(self, seed):
-        self.crypto = port().crypto
-        self._rng = Rng(seed)
-
-    def random_bytes(self, n):
-        return self._rng.bytes(n)
 
 
 # --- the IM client -------------------------------------------------------------------------------------------
@@ -267,7 +257,7 @@ class Commissioner:
     def __init__(self, address="ctl", seed=7, fabric_id=0xFAB1, node_id=0x1122, authority=None, context=None,
                  storage=None, vendor_id=0xFFF1, epoch_key=EPOCH_KEY):
         self.address = address
-        self.ctx = context if context is not None else Ctx(seed)
+        self.ctx = context if context is not None else Clockless(seed)
         self.crypto = self.ctx.crypto
         self.authority = authority if authority is not None else Authority(fabric_id, epoch_key=epoch_key)
         self.node_id = node_id
@@ -641,7 +631,7 @@ def device(wire=None, storage=None, address="dev", seed=11, **kwargs):
     return node
 
 
-class DeviceCtx(Ctx):
+class DeviceCtx(Clockless):
     """A port for a device under test: the port's crypto and deterministic randomness."""
 
     name = "test"

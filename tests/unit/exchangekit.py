@@ -8,7 +8,8 @@ from micromatter.securechannel.dispatch import SecureChannel
 from micromatter.securechannel.pase import PaseResponder
 from micromatter.session.manager import SessionManager
 from micromatter.storage import MemoryStorage
-from support import Rng, port
+from sessionkit import Clockless
+from support import port
 
 PASSCODE = 20202021
 SALT = b"SPAKE2P Key Salt"
@@ -24,17 +25,6 @@ def verifier():
     if not _verifier:
         _verifier.append(spake2p.PasscodeVerifier.from_passcode(port().crypto, PASSCODE, SALT, ITERATIONS))
     return _verifier[0]
-
-
-class Ctx:
-    """The port's crypto with deterministic randomness."""
-
-    def __init__(self, seed):
-        self.crypto = port().crypto
-        self._rng = Rng(seed)
-
-    def random_bytes(self, n):
-        return self._rng.bytes(n)
 
 
 class Echo(ProtocolHandler):
@@ -74,7 +64,7 @@ class Node:
 
     def __init__(self, name, seed, exchanges=None, secure_capacity=None, **kwargs):
         self.name = name
-        self.ctx = Ctx(seed)
+        self.ctx = Clockless(seed)
         skw = {} if secure_capacity is None else {"secure_capacity": secure_capacity}
         self.sessions = SessionManager(self.ctx, MemoryStorage(), **skw)
         if exchanges is not None:

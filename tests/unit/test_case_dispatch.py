@@ -50,7 +50,7 @@ def _sequence(wire, start=0):
 
 def _clean(node):
     assert node.exchanges.exchanges() == [] and node.exchanges.mrp.in_use() == 0
-    assert not any(node.sessions.unsecure.used)
+    assert not any(node.sessions.unsecure.state)
 
 
 def _establishing(node):

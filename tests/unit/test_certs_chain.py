@@ -31,17 +31,7 @@ def _cert(name):
 
 def _resigned(cert, issuer_key, **fields):
     """``cert`` with fields changed, signed again by ``issuer_key``."""
-    args = dict(
-        serial=cert.serial,
-        issuer=cert.issuer,
-        not_before=cert.not_before,
-        not_after=cert.not_after,
-        subject=cert.subject,
-        public_key=cert.public_key,
-        extensions=cert.extensions,
-    )
-    args.update(fields)
-    return issue.sign(_crypto(), opcert.MatterCertificate(**args), issuer_key)
+    return issue.sign(_crypto(), V.with_fields(cert, **fields), issuer_key)
 
 
 def _extensions(cert, kind, value):

@@ -47,7 +47,7 @@ def _sequence(wire):
 
 def _clean(node):
     assert node.exchanges.exchanges() == [] and node.exchanges.mrp.in_use() == 0
-    assert not any(node.sessions.unsecure.used)
+    assert not any(node.sessions.unsecure.state)
 
 
 def test_pase_then_encrypted_messages_both_ways():

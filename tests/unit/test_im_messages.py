@@ -185,3 +185,59 @@ def test_event_report_bytes_and_round_trip():
     e, s = msg.decode_report_data(data).event_reports
     assert (e.path, e.number, e.priority, e.system_time_ms, e.value()) == (EventPath(0, 0x28, 0), 0, 2, 1234, {0: 1})
     assert s.path == EventPath(0, 0x28, 9) and s.status == 0xC7
+
+
+def test_unknown_members_skipped_in_structures_and_rejected_in_paths():
+    # A status response with an unknown context tag, a common-profile tag 0 (not the context tag 0) and a
+    # nested unknown container before the status: all skipped.
+    data = unhex("15 24 05 01 44 00 00 09 35 09 24 00 01 18 24 00 7e 18")
+    assert msg.decode_status_response(data).status == 0x7E
+    # A common-profile tag 0 alone is not the status.
+    raises(MalformedMessageError, msg.decode_status_response, unhex("15 44 00 00 09 18"))
+    # In a path (a list) an unknown tag is an error, a profile tag too.
+    raises(MalformedMessageError, msg.decode_read_request, unhex("15 36 00 17 44 02 00 01 18 18 18"))
+    back = msg.decode_read_request(unhex("15 36 00 17 24 02 01 18 18 26 07 01 00 00 00 18"))
+    assert back.attribute_paths == [AttributePath(1)]
+
+
+def test_missing_required_fields_are_reported_by_name():
+    cases = [
+        (msg.decode_subscribe_request, "15 24 01 02 18", "MaxIntervalCeiling"),
+        (msg.decode_subscribe_request, "15 24 02 3c 18", "MinIntervalFloor"),
+        (msg.decode_subscribe_response, "15 24 02 3c 18", "SubscriptionId"),
+        (msg.decode_invoke_request, "15 28 00 28 01 18", "InvokeRequests"),
+        (msg.decode_write_request, "15 36 02 15 24 00 01 37 01 18 18 18 18", "Data"),  # AttributeDataIB
+        (msg.decode_write_response, "15 36 00 15 37 00 18 18 18 18", "Status"),  # AttributeStatusIB
+        (msg.decode_status_response, "15 18", "Status"),
+        (msg.decode_timed_request, "15 24 01 05 18", "Timeout"),
+    ]
+    for decode, data, name in cases:
+        e = raises(MalformedMessageError, decode, unhex(data))
+        assert name in str(e), (name, str(e))
+
+
+def test_status_ib_fields_land_on_their_report():
+    resp = msg.InvokeResponse([msg.CommandStatus(CommandPath(1, 6, 2), 0x81, 0x42, ref=7)])
+    (s,) = msg.decode_invoke_response(resp.encode()).responses
+    assert (s.path, s.status, s.cluster_status, s.ref) == (CommandPath(1, 6, 2), 0x81, 0x42, 7)
+    # StatusIB without its status: the report is malformed, whatever else it holds.
+    no_status = unhex("15 36 01 15 35 01 37 00 24 00 01 18 35 01 24 01 05 18 18 18 18 18")
+    raises(MalformedMessageError, msg.decode_invoke_response, no_status)
+
+
+def test_public_information_block_readers():
+    from micromatter import tlv
+
+    def at(hex_text):
+        r = tlv.TlvReader(unhex(hex_text))
+        assert r.next()
+        return r
+
+    assert msg.read_status(at("15 24 00 81 24 01 42 18")) == (0x81, 0x42)
+    assert msg.read_status(at("15 24 00 01 18")) == (1, None)
+    assert msg.read_cluster_path(at("17 24 01 02 24 02 06 18")) == (None, 2, 6)
+    assert msg.read_event_filter(at("15 24 00 07 24 01 05 18")) == (7, 5)
+    assert msg.read_attribute_path(at("17 24 02 01 24 03 06 24 04 00 18")) == AttributePath(1, 6, 0)
+    assert msg.read_command_path(at("17 24 00 01 24 01 06 24 02 02 18")) == CommandPath(1, 6, 2)
+    assert msg.read_data_version_filter(at("15 37 00 24 01 01 24 02 06 18 24 01 09 18")) == DataVersionFilter(1, 6, 9)
+    raises(MalformedMessageError, msg.read_status, at("15 24 01 42 18"))  # no status

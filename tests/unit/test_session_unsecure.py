@@ -155,3 +155,23 @@ def test_random_node_ids_in_operational_range():
     # Values outside the range are drawn again.
     draws = [b"\xff" * 8, b"\x00" * 8, b"\x01" + b"\x00" * 7]
     assert random_node_id(lambda n: draws.pop(0)) == 1
+
+
+def test_handle_checks_and_staleness_are_those_of_secure_handles():
+    controller, c, device = handshake_pair()
+    buf, n = message(c, b"hello", now_ms=3)
+    d = device.decode(buf, n, 4).session
+    assert (d.timestamp, d.active_timestamp, c.timestamp, c.last_message_counter > 0) == (4, 4, 3, True)
+    # Arguments of a message call, as for secure sessions.
+    raises(SessionArgumentError, d.decode, bytes(buf), n, 0)  # not decoded in place
+    raises(SessionArgumentError, d.decode, buf, len(buf) + 1, 0)
+    raises(SessionArgumentError, d.decode, buf, n, -1)
+    raises(SessionArgumentError, c.encode, buf, HEADER_LENGTH - 1, 0)
+    raises(SessionArgumentError, c.encode, buf, 20, True)
+    # A handle whose session ended reaches nothing, not even the slot's next session.
+    assert device.remove_unsecure_session(d) and not d.is_live()
+    e = device.create_unsecure_session(99, False, None, now_ms=5)
+    for use in (lambda: d.decode(buf, n, 5), lambda: d.encode(bytearray(64), 20, 5), lambda: d.timestamp,
+                lambda: d.parameters, lambda: d.is_peer_active(5), lambda: d.last_message_counter):
+        raises(SessionStateError, use)
+    assert e.is_live() and e.ephemeral_node_id == 99

@@ -27,13 +27,15 @@ def first(data):
     return r
 
 
-def walk(data):
-    """Visit every element, entering every container and decoding every string; return the count."""
+def walk(data, limit=None):
+    """Visit every element, entering every container and decoding every string; return the count.  With
+    ``limit``, fail past that many elements (a reader that does not advance)."""
     r = tlv.TlvReader(data)
     count = 0
     while True:
         while r.next():
             count += 1
+            assert limit is None or count <= limit, "reader did not advance"
             if r.type >= tlv.STRUCT:
                 r.enter()
             elif r.type == tlv.UTF8:

@@ -38,17 +38,16 @@ from micromatter.session.secure import (
     PENDING_EVICTION,
     TAG_LENGTH,
     SecureSessionTable,
-    check_buffer,
     check_bytes,
     check_callback,
     check_fabric,
     check_int,
     check_node_id,
-    check_time,
     derive_session_keys,
     session_parameters,
 )
 from micromatter.session.slots import Slot
+from micromatter.session.table import check_message, check_time
 from micromatter.session.unsecure import DEFAULT_CAPACITY, UnsecureSession, UnsecureSessionTable, random_node_id
 
 DEFAULT_MAX_FABRICS = const(5)
@@ -420,7 +419,7 @@ class SessionManager:
         if initiator_node_id is None:
             best = -1
             for i in range(t.capacity):
-                if t.used[i] and (best < 0 or t.timestamp[i] > t.timestamp[best]):
+                if t.state[i] and (best < 0 or t.timestamp[i] > t.timestamp[best]):
                     best = i
             return None if best < 0 else t.handles[best]
         check_int(initiator_node_id, "initiator_node_id", 0, 0xFFFFFFFFFFFFFFFF)
@@ -446,10 +445,7 @@ class SessionManager:
         An unsecured message from a new initiator opens an unsecured session.  Raises
         ``UnknownSessionError`` (no such session: the caller may answer SessionNotFound),
         ``MessageError``, ``AuthenticationError``, ``MessageRejectedError``, ``ReplayError``."""
-        check_buffer(buf)
-        if not isinstance(length, int) or length < 0 or length > len(buf):
-            raise SessionArgumentError("length outside the buffer")
-        check_time(now_ms)
+        check_message(buf, length, now_ms)
         h = self.received.header
         n = h.decode(buf, 0, length)
         if h.session_type != SESSION_UNICAST:
@@ -552,5 +548,5 @@ class SessionManager:
                 self._end(i, False)
         u = self.unsecure
         for i in range(u.capacity):
-            if u.used[i]:
+            if u.state[i]:
                 u.free(i)

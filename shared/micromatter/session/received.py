@@ -21,6 +21,17 @@ class Received:
         self.payload_start = 0
         self.payload_end = 0
 
+    def fill(self, session, buf, start, end, duplicate):
+        """The message in ``buf`` is ``session``'s (checked, decrypted): decode the protocol header at
+        ``buf[start:end]``, note the payload after it; returns this object."""
+        # Eleven locals and stack slots at most: a larger frame would be allocated on the heap on MicroPython.
+        self.session = session
+        self.duplicate = duplicate
+        self.payload_end = end
+        self.payload_start = self.protocol.decode(buf, start, end)
+        self.payload_start += start
+        return self
+
     def payload(self, buf):
         """A copy of the payload bytes (allocates; for handshakes and tests)."""
         return bytes(buf[self.payload_start : self.payload_end])

@@ -23,8 +23,8 @@ from array import array
 
 from micromatter.compat import const
 from micromatter.fabric import Fabric
-from micromatter.message import SESSION_UNICAST, MessageHeader
-from micromatter.session.counters import BEHIND, NEW, ReplayWindows, initial_counter, next_unicast
+from micromatter.message import SESSION_UNICAST
+from micromatter.session.counters import BEHIND, NEW, initial_counter, next_unicast
 from micromatter.session.errors import (
     MessageRejectedError,
     ReplayError,
@@ -32,6 +32,7 @@ from micromatter.session.errors import (
     SessionStateError,
 )
 from micromatter.session.params import check_parameters
+from micromatter.session.table import SessionHandle, SessionTable, check_message
 
 # Slot states.  Establishing: id handed out, handshake running.  Defunct: MRP gave up on the peer; a
 # message from it makes the session active again.  Pending eviction: chosen for eviction while held.
@@ -64,19 +65,6 @@ def check_int(value, name, low, high):
     return value
 
 
-def check_time(now_ms):
-    if not isinstance(now_ms, int) or isinstance(now_ms, bool) or now_ms < 0:
-        raise SessionArgumentError("now_ms must be a non-negative int")
-    return now_ms
-
-
-def check_buffer(buf):
-    """``buf`` must be a bytearray or memoryview: messages are decrypted and encrypted in place."""
-    kind = type(buf)  # not isinstance(buf, (a, b)): the tuple would be allocated on every message
-    if kind is not bytearray and kind is not memoryview:
-        raise SessionArgumentError("buf must be a bytearray or memoryview, not " + kind.__name__)
-
-
 def check_node_id(value, name="node_id"):
     return check_int(value, name, 0, 0xFFFFFFFFFFFFFFFF)
 
@@ -88,50 +76,40 @@ def derive_session_keys(crypto, shared_secret, salt, is_resumption):
     return keys[0:16], keys[16:32], keys[32:48]
 
 
-class SecureSessionTable:
-    """``capacity`` secure session slots.  The manager owns one; the arrays are its bookkeeping."""
+class SecureSessionTable(SessionTable):
+    """``capacity`` secure session slots.  The manager owns one; the arrays are its bookkeeping
+    (``state``: FREE, ESTABLISHING, ACTIVE, DEFUNCT or PENDING_EVICTION)."""
 
     def __init__(self, capacity, crypto, random_bytes, received):
         if not isinstance(capacity, int) or capacity < 1 or capacity > 4096:
             raise SessionArgumentError("secure session capacity must be 1..4096")
+        SessionTable.__init__(self, capacity, received)
         bits = 1
         while (1 << bits) < capacity:
             bits += 1
-        self.capacity = capacity
         self.mask = (1 << bits) - 1
         self.id_bits = bits
         self.crypto = crypto
         self.random_bytes = random_bytes
-        self.received = received
         zeros = [0] * capacity
         self.local_id = array("H", zeros)
         self.peer_id = array("H", zeros)
-        self.state = bytearray(capacity)
         self.flags = bytearray(capacity)
         self.holds = bytearray(capacity)
         self.fabric_index = bytearray(capacity)
-        self.generation = array("H", zeros)
         self.subscriptions = array("H", zeros)
         self.tx = array("I", zeros)
-        self.last_tx = array("I", zeros)
-        # Lists, not array("q"): reading an array("q") item allocates on MicroPython.
-        self.timestamp = list(zeros)
-        self.active_timestamp = list(zeros)
         self.established = list(zeros)
         self.node_ids = bytearray(16 * capacity)  # ours (8, LE) | the peer's (8, LE): the nonces
         self.challenge = bytearray(KEY_LENGTH * capacity)
-        self.rx = ReplayWindows(capacity)
         self.peer_node_id = [0] * capacity
         self.fabrics = [None] * capacity
         self.enc = [None] * capacity
         self.dec = [None] * capacity
-        self.params = [None] * capacity
         self.cats = [None] * capacity
         self.close_callback = [None] * capacity
         self.subscription_callback = [None] * capacity
-        self.handles = [None] * capacity
         self._nonce = bytearray(13)
-        self._tx_header = MessageHeader()
         self._aad_buf = bytearray(_AAD_MAX)
         self._aad_views = [None] * (_AAD_MAX + 1)
 
@@ -184,25 +162,17 @@ class SecureSessionTable:
         for k in range(8):
             self.node_ids[n + k] = (local >> (8 * k)) & 0xFF
             self.node_ids[n + 8 + k] = (peer_node_id >> (8 * k)) & 0xFF
-        self.params[i] = params
         self.cats[i] = cats
         self.close_callback[i] = close_callback
         self.subscription_callback[i] = subscription_callback
         self.subscriptions[i] = 0
         self.tx[i] = initial_counter(self.random_bytes)
-        self.last_tx[i] = 0
-        self.rx.reset(i)
-        self.timestamp[i] = now_ms
-        self.active_timestamp[i] = now_ms
         self.established[i] = now_ms
-        handle = SecureSession(self, i)
-        self.handles[i] = handle
-        return handle
+        return self.start(i, SecureSession, params, now_ms)
 
     def free(self, i):
         """Forget slot ``i`` entirely; handles to it go stale."""
-        self.state[i] = FREE
-        self.generation[i] = (self.generation[i] + 1) & 0xFFFF
+        SessionTable.free(self, i)
         self.local_id[i] = 0
         self.peer_id[i] = 0
         self.flags[i] = 0
@@ -212,11 +182,9 @@ class SecureSessionTable:
         self.fabrics[i] = None
         self.enc[i] = None
         self.dec[i] = None
-        self.params[i] = None
         self.cats[i] = None
         self.close_callback[i] = None
         self.subscription_callback[i] = None
-        self.handles[i] = None
         self.subscriptions[i] = 0
         c = KEY_LENGTH * i
         for k in range(KEY_LENGTH):
@@ -224,7 +192,6 @@ class SecureSessionTable:
         n = 16 * i
         for k in range(16):
             self.node_ids[n + k] = 0
-        self.rx.reset(i)
 
     # --- the hot path ---------------------------------------------------------
 
@@ -255,6 +222,13 @@ class SecureSessionTable:
             nonce[5 + k] = ids[n + k]
         return nonce
 
+    def receive(self, i, buf, length, now_ms):
+        """Decode the header of the message in ``buf[:length]``, which must name slot ``i``, and open it."""
+        n = self.received.header.decode(buf, 0, length)
+        if self.received.header.session_id != self.local_id[i]:
+            raise MessageRejectedError("message for another session")
+        return self.open(i, buf, n, length, now_ms)
+
     def open(self, i, buf, header_length, length, now_ms):
         """Decrypt and check the message in ``buf[:length]`` whose header (``received.header``, already
         decoded, ``header_length`` bytes) names slot ``i``; fill and return ``received``."""
@@ -281,22 +255,14 @@ class SecureSessionTable:
                 self.state[i] = ACTIVE
         self.timestamp[i] = now_ms
         self.active_timestamp[i] = now_ms
-        n = received.protocol.decode(buf, header_length, end)
-        received.session = self.handles[i]
-        received.duplicate = verdict != NEW
-        received.payload_start = header_length + n
-        received.payload_end = end
-        return received
+        return self.received.fill(self.handles[i], buf, header_length, end, verdict != NEW)
 
     def seal(self, i, buf, end, now_ms):
         """Encrypt the protocol header and payload in ``buf[8:end]``, write the header; the total length."""
-        check_buffer(buf)
-        check_time(now_ms)
+        check_message(buf, end, now_ms, HEADER_LENGTH, TAG_LENGTH)  # room for the header and the tag
         state = self.state[i]
         if state != ACTIVE and state != DEFUNCT:
             raise SessionStateError("session is " + STATE_NAMES[state])
-        if not isinstance(end, int) or end < HEADER_LENGTH or end + TAG_LENGTH > len(buf):
-            raise SessionArgumentError("payload end must leave room for the 8-byte header and the 16-byte tag")
         counter = next_unicast(self.tx, i)
         h = self._tx_header
         h.session_id = self.peer_id[i]
@@ -309,50 +275,12 @@ class SecureSessionTable:
         return end + TAG_LENGTH
 
 
-class SecureSession:
-    """A handle on one secure session of a ``SecureSessionTable`` (created when the session is)."""
+class SecureSession(SessionHandle):
+    """A handle on one secure session of a ``SecureSessionTable`` (created when the session is).
 
-    def __init__(self, table, index):
-        self._t = table
-        self._i = index
-        self._gen = table.generation[index]
-
-    def _slot(self):
-        t = self._t
-        i = self._i
-        if t.generation[i] != self._gen or t.state[i] == FREE:
-            raise SessionStateError("session has ended")
-        return i
-
-    def is_live(self):
-        t = self._t
-        return t.generation[self._i] == self._gen and t.state[self._i] != FREE
-
-    # --- messages -------------------------------------------------------------
-
-    def decode(self, buf, length, now_ms):
-        """Decode, decrypt in place and check the message in ``buf[:length]``; the manager's ``Received``.
-
-        Raises ``MessageError`` (malformed header), ``AuthenticationError`` (bad tag),
-        ``MessageRejectedError``/``ReplayError`` (not for this session, too old)."""
-        i = self._slot()
-        t = self._t
-        check_buffer(buf)
-        check_time(now_ms)
-        if not isinstance(length, int) or length < 0 or length > len(buf):
-            raise SessionArgumentError("length outside the buffer")
-        n = t.received.header.decode(buf, 0, length)
-        if t.received.header.session_id != t.local_id[i]:
-            raise MessageRejectedError("message for another session")
-        return t.open(i, buf, n, length, now_ms)
-
-    def encode(self, buf, end, now_ms):
-        """Seal the message whose protocol header and payload are in ``buf[HEADER_LENGTH:end]``.
-
-        Writes the message header at ``buf[0:8]``, encrypts in place and appends the
-        tag; returns the message length (``end + 16``).  ``CounterExhaustedError`` once
-        the counter reached 0xFFFFFFFF."""
-        return self._t.seal(self._slot(), buf, end, now_ms)
+    ``encode(buf, end, now_ms)`` writes the message header at ``buf[0:8]``, encrypts ``buf[8:end]`` in place
+    and appends the tag; it returns ``end + 16`` (``CounterExhaustedError`` once the counter reached
+    0xFFFFFFFF).  ``decode`` decrypts in place."""
 
     # --- state ---------------------------------------------------------------------
 
@@ -411,11 +339,6 @@ class SecureSession:
         return "secure/" + str(self.id)
 
     @property
-    def parameters(self):
-        """The peer's session parameters (MRP intervals and revisions)."""
-        return self._t.params[self._slot()]
-
-    @property
     def idle_interval_ms(self):
         return self.parameters.idle_interval_ms
 
@@ -428,16 +351,6 @@ class SecureSession:
         return self.parameters.active_threshold_ms
 
     @property
-    def timestamp(self):
-        """Last send or receive (ms): the eviction key."""
-        return self._t.timestamp[self._slot()]
-
-    @property
-    def active_timestamp(self):
-        """Last receive (ms)."""
-        return self._t.active_timestamp[self._slot()]
-
-    @property
     def attestation_challenge(self):
         c = KEY_LENGTH * self._slot()
         return bytes(self._t.challenge[c : c + KEY_LENGTH])
@@ -446,17 +359,6 @@ class SecureSession:
     def message_counter(self):
         """The counter the next message will carry."""
         return self._t.tx[self._slot()]
-
-    @property
-    def last_message_counter(self):
-        """The counter of the last message encoded (MRP matches acknowledgements against it)."""
-        return self._t.last_tx[self._slot()]
-
-    def is_peer_active(self, now_ms):
-        """True if the peer sent something within its active threshold (MRP then uses the active interval)."""
-        check_time(now_ms)
-        i = self._slot()
-        return now_ms - self._t.active_timestamp[i] < self._t.params[i].active_threshold_ms
 
     def mark_defunct(self):
         """MRP gave up on the peer: evicted before healthy sessions, active again on its next message."""

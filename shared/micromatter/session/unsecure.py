@@ -10,15 +10,13 @@ window that allows roll-over and treats a counter far behind as a restarted
 peer.  The header is always 16 bytes (8 + one node id).
 """
 
-from array import array
-
 from micromatter.compat import const
 from micromatter.fabric import MAX_OPERATIONAL_NODE_ID
-from micromatter.message import SESSION_UNICAST, MessageHeader
-from micromatter.session.counters import NEW, ReplayWindows
-from micromatter.session.errors import MessageRejectedError, SessionArgumentError, SessionStateError
+from micromatter.message import SESSION_UNICAST
+from micromatter.session.counters import NEW
+from micromatter.session.errors import MessageRejectedError, SessionArgumentError
 from micromatter.session.params import check_parameters
-from micromatter.session.secure import check_buffer, check_time
+from micromatter.session.table import SessionHandle, SessionTable, check_message
 
 HEADER_LENGTH = const(16)
 DEFAULT_CAPACITY = const(4)
@@ -35,35 +33,23 @@ def random_node_id(random_bytes):
             return value
 
 
-class UnsecureSessionTable:
-    """``capacity`` unsecured sessions keyed by the initiator's ephemeral node id."""
+class UnsecureSessionTable(SessionTable):
+    """``capacity`` unsecured sessions keyed by the initiator's ephemeral node id (``state`` 1 when in use)."""
 
     def __init__(self, capacity, counter, received):
         if not isinstance(capacity, int) or capacity < 1 or capacity > 255:
             raise SessionArgumentError("unsecured session capacity must be 1..255")
-        self.capacity = capacity
+        SessionTable.__init__(self, capacity, received, rollover=True)
         self.counter = counter
-        self.received = received
-        zeros = [0] * capacity
-        self.used = bytearray(capacity)
         self.initiator = bytearray(capacity)
-        self.generation = array("H", zeros)
         self.node_id = [0] * capacity
         self.node_ids = bytearray(8 * capacity)  # the ephemeral node id, LE: compared without allocating
-        # Lists, not array("q"): reading an array("q") item allocates on MicroPython.
-        self.timestamp = list(zeros)
-        self.active_timestamp = list(zeros)
-        self.last_tx = array("I", zeros)
-        self.params = [None] * capacity
-        self.handles = [None] * capacity
-        self.rx = ReplayWindows(capacity, rollover=True)
-        self._tx_header = MessageHeader()
 
     def find(self, node_id_le, as_initiator):
         """The slot whose ephemeral id equals the 8 bytes ``node_id_le`` and whose role matches, or -1."""
         ids = self.node_ids
         for i in range(self.capacity):
-            if self.used[i] and self.initiator[i] == as_initiator:
+            if self.state[i] and self.initiator[i] == as_initiator:
                 b = 8 * i
                 k = 0
                 while k < 8 and ids[b + k] == node_id_le[k]:
@@ -74,7 +60,7 @@ class UnsecureSessionTable:
 
     def find_int(self, node_id):
         for i in range(self.capacity):
-            if self.used[i] and self.node_id[i] == node_id:
+            if self.state[i] and self.node_id[i] == node_id:
                 return i
         return -1
 
@@ -82,7 +68,7 @@ class UnsecureSessionTable:
         """A free slot, or the least recently used one (its session ends)."""
         best = -1
         for i in range(self.capacity):
-            if not self.used[i]:
+            if not self.state[i]:
                 return i
             if best < 0 or self.timestamp[i] < self.timestamp[best]:
                 best = i
@@ -90,33 +76,33 @@ class UnsecureSessionTable:
         return best
 
     def open_slot(self, i, node_id, is_initiator, params, now_ms):
-        self.used[i] = 1
+        self.state[i] = 1
         self.initiator[i] = 1 if is_initiator else 0
         self.node_id[i] = node_id
         b = 8 * i
         for k in range(8):
             self.node_ids[b + k] = (node_id >> (8 * k)) & 0xFF
-        self.timestamp[i] = now_ms
-        self.active_timestamp[i] = now_ms
-        self.last_tx[i] = 0
-        self.params[i] = params
-        self.rx.reset(i)
-        handle = UnsecureSession(self, i)
-        self.handles[i] = handle
-        return handle
+        return self.start(i, UnsecureSession, params, now_ms)
 
     def free(self, i):
-        self.used[i] = 0
-        self.generation[i] = (self.generation[i] + 1) & 0xFFFF
+        SessionTable.free(self, i)
         self.node_id[i] = 0
-        self.params[i] = None
-        self.handles[i] = None
-        self.rx.reset(i)
+
+    def receive(self, i, buf, length, now_ms):
+        """Decode the header of the message in ``buf[:length]``, which must be slot ``i``'s, and open it."""
+        h = self.received.header
+        n = h.decode(buf, 0, length)
+        if self.initiator[i]:
+            ok = h.source_node_id is None and h.dest_node_id is not None and self.find(h.dest_node_id, 1) == i
+        else:
+            ok = h.source_node_id is not None and self.find(h.source_node_id, 0) == i
+        if not ok:
+            raise MessageRejectedError("message for another unsecured session")
+        return self.open(i, buf, n, length, now_ms)
 
     def open(self, i, buf, header_length, length, now_ms):
         """Check the unencrypted message in ``buf[:length]`` (header decoded) for slot ``i``."""
-        received = self.received
-        h = received.header
+        h = self.received.header
         if h.session_id != 0 or h.session_type != SESSION_UNICAST or h.privacy or h.control:
             raise MessageRejectedError("not an unsecured unicast message")
         counter = h.counter
@@ -126,18 +112,11 @@ class UnsecureSessionTable:
             rx.commit(i, counter)
         self.timestamp[i] = now_ms
         self.active_timestamp[i] = now_ms
-        n = received.protocol.decode(buf, header_length, length)
-        received.session = self.handles[i]
-        received.duplicate = verdict != NEW
-        received.payload_start = header_length + n
-        received.payload_end = length
-        return received
+        return self.received.fill(self.handles[i], buf, header_length, length, verdict != NEW)
 
     def seal(self, i, buf, end, now_ms):
-        check_buffer(buf)
-        check_time(now_ms)
-        if not isinstance(end, int) or end < HEADER_LENGTH or end > len(buf):
-            raise SessionArgumentError("payload end must leave room for the 16-byte header")
+        """Write the 16-byte header before the protocol header and payload in ``buf[16:end]``; the length."""
+        check_message(buf, end, now_ms, HEADER_LENGTH)  # room for the header
         h = self._tx_header
         h.session_id = 0
         if self.initiator[i]:
@@ -154,47 +133,12 @@ class UnsecureSessionTable:
         return end
 
 
-class UnsecureSession:
-    """A handle on one unsecured session (session id 0) of an ``UnsecureSessionTable``."""
+class UnsecureSession(SessionHandle):
+    """A handle on one unsecured session (session id 0) of an ``UnsecureSessionTable``; ``encode`` writes
+    the 16-byte header before the protocol header and payload in ``buf[16:end]``."""
 
     id = 0
     is_secure = False
-
-    def __init__(self, table, index):
-        self._t = table
-        self._i = index
-        self._gen = table.generation[index]
-
-    def _slot(self):
-        t = self._t
-        if t.generation[self._i] != self._gen or not t.used[self._i]:
-            raise SessionStateError("unsecured session has ended")
-        return self._i
-
-    def is_live(self):
-        return self._t.generation[self._i] == self._gen and self._t.used[self._i] != 0
-
-    def decode(self, buf, length, now_ms):
-        """Decode and check the unencrypted message in ``buf[:length]``; the manager's ``Received``."""
-        i = self._slot()
-        t = self._t
-        check_buffer(buf)
-        check_time(now_ms)
-        if not isinstance(length, int) or length < 0 or length > len(buf):
-            raise SessionArgumentError("length outside the buffer")
-        h = t.received.header
-        n = h.decode(buf, 0, length)
-        if t.initiator[i]:
-            ok = h.source_node_id is None and h.dest_node_id is not None and t.find(h.dest_node_id, 1) == i
-        else:
-            ok = h.source_node_id is not None and t.find(h.source_node_id, 0) == i
-        if not ok:
-            raise MessageRejectedError("message for another unsecured session")
-        return t.open(i, buf, n, length, now_ms)
-
-    def encode(self, buf, end, now_ms):
-        """Write the 16-byte header before the protocol header and payload in ``buf[16:end]``; the length."""
-        return self._t.seal(self._slot(), buf, end, now_ms)
 
     @property
     def ephemeral_node_id(self):
@@ -215,30 +159,9 @@ class UnsecureSession:
     def name(self):
         return "unsecure/%x" % self.ephemeral_node_id
 
-    @property
-    def parameters(self):
-        return self._t.params[self._slot()]
-
     def set_parameters(self, params):
         """The peer's MRP parameters (from its mDNS record or handshake) for retransmissions."""
         self._t.params[self._slot()] = check_parameters(params, "params")
-
-    @property
-    def timestamp(self):
-        return self._t.timestamp[self._slot()]
-
-    @property
-    def active_timestamp(self):
-        return self._t.active_timestamp[self._slot()]
-
-    @property
-    def last_message_counter(self):
-        return self._t.last_tx[self._slot()]
-
-    def is_peer_active(self, now_ms):
-        check_time(now_ms)
-        i = self._slot()
-        return now_ms - self._t.active_timestamp[i] < self._t.params[i].active_threshold_ms
 
     def __repr__(self):
         if not self.is_live():
