@@ -11,10 +11,13 @@ import ast
 import base64
 import json
 import os
+import pathlib
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -398,9 +401,11 @@ def _root_and_netns():
 
 
 @pytest.mark.skipif(_root_and_netns() is not None, reason=_root_and_netns() or "")
-def test_main_py_on_an_emulated_board_is_commissioned_and_drives_its_pin(tmp_path):
+def test_main_py_on_an_emulated_board_is_commissioned_and_drives_its_pin(tmp_path, request):
     conf = tmp_path / "conf"
-    storage = tmp_path / "mm"
+    # A board's storage path is at most 64 bytes (BoardConfig): pytest's own directory can be longer than that.
+    storage = pathlib.Path(tempfile.mkdtemp(prefix="mm-board-")) / "mm"
+    request.addfinalizer(lambda: shutil.rmtree(str(storage.parent), ignore_errors=True))
     facts = json.loads(tool("provision", conf, "--ssid", "lab", "--passcode", PASSCODE, "--discriminator", 3840,
                             "--light-pin", 4, "--storage", storage, "--json").stdout)
     tool("build", "x64")
