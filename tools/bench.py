@@ -59,18 +59,28 @@ def markdown(path):
     return "\n".join(out)
 
 
+def _modules():
+    here = os.path.join(ROOT, "tests", "bench")
+    return sorted(n[:-3] for n in os.listdir(here) if n.startswith("bench_") and n.endswith(".py"))
+
+
 def main(argv):
     if "--markdown" in argv:
         print(markdown(os.path.join(ROOT, "build", "bench.jsonl")))
         return
     names = [a for a in argv if not a.startswith("--")]
-    lines = []
-    lines += run([sys.executable, "tests/bench/run.py"] + names)
+    modules = [m for m in _modules() if not names or m in names or m[6:] in names]
     env = dict(os.environ)
     if "--mpy" in argv:
         subprocess.run([sys.executable, "tools/build", "x64"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         env["MICROMATTER_LIB"] = "build/x64"
-    lines += run([os.path.join(BIN, "micropython"), "tests/bench/run.py"] + names, env=env)
+    lines = []
+    # One process per module and runtime: a module's timings and heap figures do not depend on the heap (and
+    # the caches) the modules before it left behind.
+    for module in modules:
+        lines += run([sys.executable, "tests/bench/run.py", module])
+    for module in modules:
+        lines += run([os.path.join(BIN, "micropython"), "tests/bench/run.py", module], env=env)
     os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
     lines += run([sys.executable, "tools/build", "x64", "xtensawin", "rv32imc"])
     with open(os.path.join(ROOT, "build", "bench.jsonl"), "w") as f:
